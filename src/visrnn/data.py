@@ -8,6 +8,7 @@ once as ``.npy`` arrays of ids (uint8, or uint16 for vocabularies over 256 ids).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Sequence
@@ -101,7 +102,7 @@ def split_bounds(n: int, fractions: Sequence[float]) -> list[tuple[int, int]]:
     for fraction in fractions[:-1]:
         edges.append(edges[-1] + round(n * fraction))
     edges.append(n)
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    return list(itertools.pairwise(edges))
 
 
 def array_sha256(array: np.ndarray) -> str:
@@ -112,9 +113,8 @@ def array_sha256(array: np.ndarray) -> str:
 
 
 def save_split(path: str | os.PathLike[str], ids: np.ndarray) -> None:
-    with atomic_path(path) as tmp:
-        with tmp.open("wb") as handle:
-            np.save(handle, ids)
+    with atomic_path(path) as tmp, tmp.open("wb") as handle:
+        np.save(handle, ids)
 
 
 def load_split(path: str | os.PathLike[str]) -> np.ndarray:

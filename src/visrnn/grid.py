@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from visrnn.models import MODEL_TYPES
-
+#: Recurrent model types of the grid: vanilla tanh RNN, LSTM and GRU.
+MODEL_TYPES = ("rnn", "lstm", "gru")
 _GATE_BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
 _MODEL_ID = re.compile(r"^(?P<type>rnn|lstm|gru)-(?P<layers>[1-9][0-9]*)L-(?P<budget>[^/]+)$")
 

@@ -22,7 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-MODEL_TYPES = ("rnn", "lstm", "gru")
+from visrnn.files import atomic_path
+from visrnn.grid import MODEL_TYPES
+from visrnn.nnn import NNN, NNNConfig
 
 #: Per-layer activations ``stepwise`` returns, by model type.
 ACTIVATIONS: dict[str, tuple[str, ...]] = {
@@ -48,7 +50,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.model_type not in MODEL_TYPES:
-            raise ValueError(f"unknown model type {self.model_type!r}; expected one of {MODEL_TYPES}")
+            raise ValueError(
+                f"unknown model type {self.model_type!r}; expected one of {MODEL_TYPES}"
+            )
         if self.hidden_size < 1 or self.num_layers < 1 or self.vocab_size < 2:
             raise ValueError(f"invalid model size: {self}")
 
@@ -153,11 +157,19 @@ def detach_state(state: State) -> State:
     return state.detach()
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: CharRNN, **extra: Any) -> None:
-    """Save architecture and weights (CPU tensors) with any extra metadata, atomically."""
-    from visrnn.files import atomic_path
+LanguageModel = CharRNN | NNN
 
+
+_ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
+    "CharRNN": (CharRNN, ModelConfig),
+    "NNN": (NNN, NNNConfig),
+}
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: LanguageModel, **extra: Any) -> None:
+    """Save architecture and weights (CPU tensors) with any extra metadata, atomically."""
     payload = {
+        "architecture": type(model).__name__,
         "config": asdict(model.config),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         **extra,
@@ -168,11 +180,12 @@ def save_checkpoint(path: str | os.PathLike[str], model: CharRNN, **extra: Any) 
 
 def load_checkpoint(
     path: str | os.PathLike[str], device: torch.device | str = "cpu"
-) -> tuple[CharRNN, dict[str, Any]]:
+) -> tuple[LanguageModel, dict[str, Any]]:
     """Rebuild the model saved at ``path``; returns (model in eval mode, metadata)."""
     payload = torch.load(path, map_location=device, weights_only=True)
-    model = CharRNN(ModelConfig(**payload["config"])).to(device)
+    model_class, config_class = _ARCHITECTURES[payload["architecture"]]
+    model = model_class(config_class(**payload["config"])).to(device)
     model.load_state_dict(payload["state_dict"])
     model.eval()
-    meta = {k: v for k, v in payload.items() if k not in ("config", "state_dict")}
+    meta = {k: v for k, v in payload.items() if k not in ("architecture", "config", "state_dict")}
     return model, meta

@@ -9,10 +9,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from visrnn.files import atomic_path  # noqa: E402
+from visrnn.files import atomic_path
 
 #: Colour of each model type, as in the paper's figures (LSTM red, GRU green, RNN blue),
 #: plus the two baselines.

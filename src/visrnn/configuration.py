@@ -1,0 +1,47 @@
+"""Config checks that a JSON schema cannot express.
+
+The schema (workflow/schemas/config.schema.yaml) checks types, ranges and names; this checks
+how values relate to each other, before any job runs, with one message naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config value that cannot work; the message names its key."""
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    for name, dataset in config["datasets"].items():
+        split = dataset["split"]
+        if not math.isclose(sum(split), 1.0, abs_tol=1e-6):
+            raise ConfigError(
+                f"datasets.{name}.split: the train/val/test fractions {split} sum to "
+                f"{sum(split):g}, not 1"
+            )
+        if dataset["kind"] == "kernel_tarball" and "max_bytes" not in dataset:
+            raise ConfigError(f"datasets.{name}.max_bytes: required for a kernel tarball")
+    grid = config["grid"]
+    dynamics = config.get("analysis", {}).get("dynamics")
+    if dynamics and "model" in dynamics:
+        from visrnn.grid import ModelSpec
+
+        spec = ModelSpec.parse(dynamics["model"])
+        if spec.num_layers not in grid["layers"] or spec.budget not in grid["budgets"]:
+            raise ConfigError(
+                f"analysis.dynamics.model: {dynamics['model']} is not in the model grid "
+                f"(layers {grid['layers']}, budgets {list(grid['budgets'])})"
+            )
+        if "lstm" not in grid["types"]:
+            raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
+    baselines = config.get("baselines", {})
+    reference = config.get("analysis", {}).get("reference_ngram")
+    ngram_n = baselines.get("ngram", {}).get("n", [])
+    if reference is not None and ngram_n and reference not in ngram_n:
+        raise ConfigError(
+            f"analysis.reference_ngram: {reference} is not among baselines.ngram.n {ngram_n}"
+        )

@@ -1,0 +1,57 @@
+"""Cross-validation: of a model's training runs, the one with the lowest validation loss.
+
+A run directory is named after the setting it varies (``dropout-0.25``, ``hidden-256``); its
+``train_log.csv`` holds the validation loss of every epoch. The chosen run's checkpoint and
+log are copied to the model's directory, with a ``selection.json`` that records why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from visrnn.files import atomic_path, read_csv, write_json
+
+
+def run_setting(run_dir: Path) -> tuple[str, float]:
+    """(name, value) of the setting a run directory varies: ``dropout-0.25`` -> ("dropout", 0.25)."""
+    name, _, value = run_dir.name.rpartition("-")
+    return name, float(value)
+
+
+def best_validation(log_path: str | os.PathLike[str]) -> tuple[float, int]:
+    """(lowest validation loss, its epoch) in a training log."""
+    rows = read_csv(log_path)
+    if not rows:
+        raise ValueError(f"{log_path} has no epochs; rerun its training")
+    best = min(rows, key=lambda row: float(row["val_loss"]))
+    return float(best["val_loss"]), int(best["epoch"])
+
+
+def select_run(checkpoints: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
+    """Choose among runs given by their ``best.pt`` paths; returns the selection record."""
+    candidates = []
+    for checkpoint in checkpoints:
+        run_dir = Path(checkpoint).parent
+        val_loss, epoch = best_validation(run_dir / "train_log.csv")
+        name, value = run_setting(run_dir)
+        candidates.append(
+            {"run": str(run_dir), name: value, "val_loss": val_loss, "best_epoch": epoch}
+        )
+    chosen = min(candidates, key=lambda c: c["val_loss"])
+    return {**chosen, "candidates": candidates}
+
+
+def install_selection(
+    selection: dict[str, Any], best: str | os.PathLike[str], log: str | os.PathLike[str],
+    record: str | os.PathLike[str],
+) -> None:
+    """Copy the chosen run's checkpoint and log into place and write the record."""
+    run_dir = Path(selection["run"])
+    for source, target in ((run_dir / "best.pt", best), (run_dir / "train_log.csv", log)):
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+    write_json(record, selection)

@@ -1,0 +1,324 @@
+"""Training with the paper's optimisation (Sec. 3.3, gaps filled with char-rnn's defaults).
+
+The training split is cut into ``batch_size`` contiguous streams; each batch is the next
+``seq_length`` characters of every stream, and the hidden state is carried from one batch to the
+next (truncated backpropagation through time). RMSProp, gradient-norm clipping, learning-rate
+decay after ``lr_decay_after`` epochs, and the checkpoint with the best validation loss kept.
+
+A run writes a resume checkpoint after every epoch. Rerun after a crash, it continues from
+there and ends with the same weights as an uninterrupted run (bitwise on CPU): optimizer state
+and random-number state are part of the checkpoint, and every epoch starts from a zero state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from visrnn.data import array_sha256
+from visrnn.devices import acquire_device
+from visrnn.files import atomic_path, write_csv
+from visrnn.models import LanguageModel, detach_state, save_checkpoint
+
+logger = logging.getLogger(__name__)
+
+LOG_COLUMNS = (
+    "epoch",
+    "iteration",
+    "learning_rate",
+    "train_loss",
+    "val_loss",
+    "seconds",
+    "chars_per_second",
+)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    batch_size: int = 100
+    seq_length: int = 100
+    epochs: int = 50
+    learning_rate: float = 2e-3
+    rmsprop_alpha: float = 0.95
+    rmsprop_eps: float = 1e-8
+    grad_clip: float = 5.0
+    init_range: float = 0.08
+    lr_decay: float = 0.95
+    lr_decay_after: int = 10
+    patience: int | None = None  # epochs without validation improvement before stopping
+    seed: int = 123
+    snapshot_iterations: tuple[int, ...] = field(default_factory=tuple)
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """Learning rate of 1-based ``epoch``: constant, then times ``lr_decay`` per epoch."""
+        return self.learning_rate * self.lr_decay ** max(0, epoch - self.lr_decay_after)
+
+
+def stream_layout(ids: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets as ``batch_size`` contiguous streams, shape (batch_size, L)."""
+    length = (len(ids) - 1) // batch_size
+    if length < 1:
+        raise ValueError(
+            f"a split of {len(ids)} characters is too short for {batch_size} streams; "
+            "use a longer corpus or a smaller batch_size"
+        )
+    used = batch_size * length
+    inputs = ids[:used].reshape(batch_size, length)
+    targets = ids[1 : used + 1].reshape(batch_size, length)
+    return inputs, targets
+
+
+def batches(
+    ids: np.ndarray, batch_size: int, seq_length: int, *, drop_last: bool
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Successive (inputs, targets) blocks of ``seq_length`` steps of every stream."""
+    inputs, targets = stream_layout(ids, batch_size)
+    length = inputs.shape[1]
+    stop = length - length % seq_length if drop_last else length
+    for start in range(0, stop, seq_length):
+        block = slice(start, min(start + seq_length, length))
+        yield (
+            torch.from_numpy(inputs[:, block].astype(np.int64)),
+            torch.from_numpy(targets[:, block].astype(np.int64)),
+        )
+
+
+def batches_per_epoch(n_chars: int, batch_size: int, seq_length: int) -> int:
+    return ((n_chars - 1) // batch_size) // seq_length
+
+
+@torch.no_grad()
+def stream_loss(
+    model: LanguageModel, ids: np.ndarray, batch_size: int, seq_length: int, device: torch.device
+) -> float:
+    """Mean cross-entropy (nats) over ``batch_size`` streams of ``ids``, state carried."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    state = model.zero_state(min(batch_size, len(ids) - 1), device)
+    for inputs, targets in batches(ids, min(batch_size, len(ids) - 1), seq_length, drop_last=False):
+        logits, state = model(inputs.to(device), state)
+        total += F.cross_entropy(
+            logits.flatten(0, 1), targets.to(device).flatten(), reduction="sum"
+        ).item()
+        count += targets.numel()
+    model.train(was_training)
+    return total / count
+
+
+def run_fingerprint(**parts: object) -> str:
+    """Identity of a training run; a resume checkpoint of another run is never resumed."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class RunPaths:
+    best: Path  # best checkpoint (by validation loss)
+    log: Path  # per-epoch CSV
+    resume: Path  # last epoch's full training state, removed when the run completes
+    snapshots: Path | None = None  # directory for iteration snapshots, if any are configured
+
+
+def train(
+    model: LanguageModel,
+    train_ids: np.ndarray,
+    val_ids: np.ndarray,
+    config: TrainingConfig,
+    paths: RunPaths,
+    *,
+    device: torch.device,
+    fingerprint: str,
+    checkpoint_meta: dict[str, object],
+    data_name: str = "the training data",
+) -> dict[str, float]:
+    """Train ``model`` and write the best checkpoint and the log; returns a summary."""
+    if batches_per_epoch(len(train_ids), config.batch_size, config.seq_length) < 1:
+        raise ValueError(
+            f"{data_name}: the training split ({len(train_ids)} characters) is too short for "
+            f"one batch of {config.batch_size} x {config.seq_length}; use a longer corpus or "
+            "a smaller training.batch_size / training.seq_length"
+        )
+    torch.manual_seed(config.seed)
+    model.init_uniform(config.init_range)
+    model.to(device)
+    optimizer = torch.optim.RMSprop(
+        model.parameters(),
+        lr=config.learning_rate,
+        alpha=config.rmsprop_alpha,
+        eps=config.rmsprop_eps,
+    )
+    progress = {"epoch": 0, "iteration": 0, "best_val": math.inf, "best_epoch": 0, "log": []}
+    if paths.resume.exists():
+        progress = _resume(paths.resume, model, optimizer, fingerprint) or progress
+
+    snapshots = set(config.snapshot_iterations)
+    if snapshots and paths.snapshots is not None:
+        paths.snapshots.mkdir(parents=True, exist_ok=True)
+    for epoch in range(progress["epoch"] + 1, config.epochs + 1):
+        if _patience_exhausted(config, progress):
+            logger.info("early stop: no validation improvement for %d epochs", config.patience)
+            break
+        learning_rate = config.learning_rate_at(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate
+        model.train()
+        state = model.zero_state(config.batch_size, device)
+        started, loss_sum, steps = time.perf_counter(), 0.0, 0
+        for inputs, targets in batches(
+            train_ids, config.batch_size, config.seq_length, drop_last=True
+        ):
+            logits, state = model(inputs.to(device), state)
+            state = detach_state(state)
+            loss = F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            loss_sum += loss.item()
+            steps += 1
+            progress["iteration"] += 1
+            if progress["iteration"] in snapshots and paths.snapshots is not None:
+                save_checkpoint(
+                    paths.snapshots / f"iter-{progress['iteration']:06d}.pt",
+                    model,
+                    iteration=progress["iteration"],
+                    **checkpoint_meta,
+                )
+        seconds = time.perf_counter() - started
+        val_loss = stream_loss(model, val_ids, config.batch_size, config.seq_length, device)
+        row = {
+            "epoch": epoch,
+            "iteration": progress["iteration"],
+            "learning_rate": learning_rate,
+            "train_loss": round(loss_sum / steps, 6),
+            "val_loss": round(val_loss, 6),
+            "seconds": round(seconds, 3),
+            "chars_per_second": round(steps * config.batch_size * config.seq_length / seconds),
+        }
+        progress["log"].append(row)
+        logger.info(
+            "epoch %d/%d  train %.4f  val %.4f  lr %.2e  %.0f chars/s",
+            epoch,
+            config.epochs,
+            row["train_loss"],
+            val_loss,
+            learning_rate,
+            row["chars_per_second"],
+        )
+        if val_loss < progress["best_val"]:
+            progress.update(best_val=val_loss, best_epoch=epoch)
+            save_checkpoint(paths.best, model, epoch=epoch, val_loss=val_loss, **checkpoint_meta)
+        progress["epoch"] = epoch
+        _save_resume(paths.resume, model, optimizer, progress, fingerprint)
+
+    write_csv(paths.log, progress["log"], LOG_COLUMNS)
+    paths.resume.unlink(missing_ok=True)
+    return {"best_val_loss": progress["best_val"], "best_epoch": progress["best_epoch"]}
+
+
+def train_run(
+    model: LanguageModel,
+    train_ids: np.ndarray,
+    val_ids: np.ndarray,
+    config: TrainingConfig,
+    best: str | os.PathLike[str],
+    log: str | os.PathLike[str],
+    *,
+    model_id: str,
+    vocab_sha256: str,
+    data_name: str,
+    snapshots: str | os.PathLike[str] | None = None,
+) -> dict[str, float]:
+    """One run of a pipeline stage: fingerprint it, take a device slot, train, write files.
+
+    The resume checkpoint lives beside ``best``; it is only resumed by a run with the same
+    architecture, settings and data.
+    """
+    fingerprint = run_fingerprint(
+        architecture=type(model).__name__,
+        model=asdict(model.config),
+        training=asdict(config),
+        vocab=vocab_sha256,
+        train=array_sha256(train_ids),
+        val=array_sha256(val_ids),
+    )
+    paths = RunPaths(
+        best=Path(best),
+        log=Path(log),
+        resume=Path(best).parent / "resume.pt",
+        snapshots=Path(snapshots) if snapshots is not None else None,
+    )
+    with acquire_device() as slot:
+        return train(
+            model,
+            train_ids,
+            val_ids,
+            config,
+            paths,
+            device=slot.device,
+            fingerprint=fingerprint,
+            checkpoint_meta={"model_id": model_id, "vocab_sha256": vocab_sha256},
+            data_name=data_name,
+        )
+
+
+def _patience_exhausted(config: TrainingConfig, progress: dict) -> bool:
+    return config.patience is not None and progress["epoch"] - progress["best_epoch"] >= (
+        config.patience
+    )
+
+
+def _save_resume(
+    path: Path,
+    model: LanguageModel,
+    optimizer: torch.optim.Optimizer,
+    progress: dict,
+    fingerprint: str,
+) -> None:
+    payload = {
+        "fingerprint": fingerprint,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "progress": progress,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _resume(
+    path: Path, model: LanguageModel, optimizer: torch.optim.Optimizer, fingerprint: str
+) -> dict | None:
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    if payload.get("fingerprint") != fingerprint:
+        logger.warning("ignoring %s: it belongs to a run with other settings", path)
+        return None
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    torch.set_rng_state(payload["torch_rng"])
+    if payload["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
+    progress = payload["progress"]
+    logger.info("resuming from %s after epoch %d", path, progress["epoch"])
+    return progress
+
+
+def training_config(section: dict[str, object], **overrides: object) -> TrainingConfig:
+    """A ``TrainingConfig`` from the config file's ``training`` section."""
+    known = {f for f in TrainingConfig.__dataclass_fields__}
+    values = {k: v for k, v in {**section, **overrides}.items() if k in known}
+    if "snapshot_iterations" in values:
+        values["snapshot_iterations"] = tuple(values["snapshot_iterations"])  # type: ignore[arg-type]
+    return TrainingConfig(**values)  # type: ignore[arg-type]

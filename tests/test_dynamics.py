@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+import torch
+
+from visrnn.dynamics import DYNAMICS_COLUMNS, compare_streams, plot_dynamics, symmetric_kl
+from visrnn.files import read_csv, write_csv
+
+
+def _random_logprobs(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    logits = rng.normal(0.0, 2.0, size=(n, k))
+    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+def test_kl_of_a_distribution_with_itself_is_zero() -> None:
+    logp = _random_logprobs(np.random.default_rng(0), 50, 7)
+    np.testing.assert_allclose(symmetric_kl(logp, logp), 0.0, atol=1e-12)
+
+
+def test_symmetric_kl_matches_numpy_and_is_symmetric() -> None:
+    rng = np.random.default_rng(1)
+    logp, logq = _random_logprobs(rng, 200, 11), _random_logprobs(rng, 200, 11)
+    p, q = np.exp(logp), np.exp(logq)
+    direct = (p * np.log(p / q)).sum(axis=1) + (q * np.log(q / p)).sum(axis=1)
+    values = symmetric_kl(logp, logq)
+    assert isinstance(values, np.ndarray) and values.shape == (200,)
+    np.testing.assert_allclose(values, direct, rtol=1e-10)
+    np.testing.assert_allclose(symmetric_kl(logq, logp), values, rtol=1e-12)
+    assert (values > 0).all()
+
+
+def test_symmetric_kl_keeps_tensors_and_handles_impossible_symbols() -> None:
+    logp = torch.log(torch.tensor([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]))
+    logq = torch.log(torch.tensor([[0.25, 0.75, 0.0], [0.5, 0.5, 0.0]]))
+    values = symmetric_kl(logp, logq)
+    assert isinstance(values, torch.Tensor)
+    expected_first = (0.5 - 0.25) * np.log(0.5 / 0.25) + (0.5 - 0.75) * np.log(0.5 / 0.75)
+    assert values[0].item() == pytest.approx(expected_first)
+    assert values[1].item() == float("inf")  # q gives a symbol p rules out
+
+
+def test_chunked_streaming_equals_the_unchunked_result() -> None:
+    rng = np.random.default_rng(2)
+    n, k = 1000, 9
+    snapshot, baseline = _random_logprobs(rng, n, k), _random_logprobs(rng, n, k)
+    targets = rng.integers(0, k, size=n)
+    whole = compare_streams([snapshot], [baseline], targets)
+    bounds = [0, 1, 300, 301, 777, n]
+    chunked = compare_streams(
+        (torch.from_numpy(snapshot[a:b]) for a, b in pairwise(bounds)),
+        (baseline[a:b] for a, b in pairwise(bounds)),
+        targets,
+    )
+    assert chunked == pytest.approx(whole, rel=1e-12)
+    assert whole["kl"] == pytest.approx(symmetric_kl(snapshot, baseline).mean())
+    snapshot_loss = -snapshot[np.arange(n), targets].mean()
+    baseline_loss = -baseline[np.arange(n), targets].mean()
+    assert whole["snapshot_loss"] == pytest.approx(snapshot_loss)
+    assert whole["loss_difference"] == pytest.approx(baseline_loss - snapshot_loss)
+
+
+def test_loss_difference_is_positive_when_the_snapshot_predicts_better() -> None:
+    targets = np.array([0, 1, 0])
+    good = np.log(np.array([[0.9, 0.1], [0.1, 0.9], [0.9, 0.1]]))
+    uniform = np.log(np.full((3, 2), 0.5))
+    assert compare_streams([good], [uniform], targets)["loss_difference"] > 0
+    assert compare_streams([uniform], [good], targets)["loss_difference"] < 0
+
+
+def test_compare_streams_refuses_misaligned_streams() -> None:
+    logp = np.log(np.full((4, 2), 0.5))
+    targets = np.zeros(4, dtype=int)
+    with pytest.raises(ValueError, match="different chunks"):
+        compare_streams([logp[:2], logp[2:]], [logp[:2]], targets)
+    with pytest.raises(ValueError, match="must be equal"):
+        compare_streams([logp[:3], logp[3:]], [logp[:2], logp[2:]], targets)
+    with pytest.raises(ValueError, match="cover 2 positions"):
+        compare_streams([logp[:2]], [logp[:2]], targets)
+
+
+def test_plot_from_csv_rows(tmp_path) -> None:
+    rows = [
+        {"iteration": it, "baseline": f"{n}-NN", "kl": 1.0 / (n + it), "loss_difference": it - n}
+        for it in (0, 100, 200)
+        for n in (1, 2, 10)
+    ]
+    write_csv(tmp_path / "dynamics.csv", rows, DYNAMICS_COLUMNS)
+    plot_dynamics(read_csv(tmp_path / "dynamics.csv"), tmp_path / "dynamics.png")
+    assert (tmp_path / "dynamics.png").stat().st_size > 1000

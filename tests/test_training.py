@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from visrnn.files import read_csv
+from visrnn.models import CharRNN, ModelConfig, load_checkpoint
+from visrnn.training import (
+    RunPaths,
+    TrainingConfig,
+    batches,
+    run_fingerprint,
+    stream_layout,
+    train,
+    training_config,
+)
+
+
+def test_streams_are_contiguous_and_targets_are_shifted_by_one() -> None:
+    ids = np.arange(23)
+    inputs, targets = stream_layout(ids, batch_size=2)
+    assert inputs.tolist() == [list(range(0, 11)), list(range(11, 22))]
+    assert np.array_equal(targets, inputs + 1)
+    blocks = list(batches(ids, 2, 4, drop_last=True))
+    assert len(blocks) == 2  # 11 steps per stream: two full blocks of 4
+    assert blocks[1][0][0].tolist() == [4, 5, 6, 7]
+
+
+def test_learning_rate_is_constant_then_decays_each_epoch() -> None:
+    config = TrainingConfig(learning_rate=2e-3, lr_decay=0.95, lr_decay_after=10)
+    assert config.learning_rate_at(1) == config.learning_rate_at(10) == 2e-3
+    assert config.learning_rate_at(11) == pytest.approx(2e-3 * 0.95)
+    assert config.learning_rate_at(13) == pytest.approx(2e-3 * 0.95**3)
+
+
+def test_training_config_from_the_config_section() -> None:
+    config = training_config({"epochs": 3, "threads": 4, "snapshot_iterations": [5, 1]})
+    assert config.epochs == 3 and config.snapshot_iterations == (5, 1)
+
+
+def _tiny_run(tmp_path: Path, epochs: int = 3, **overrides) -> tuple[CharRNN, RunPaths, dict]:
+    rng = np.random.default_rng(0)
+    ids = np.tile(rng.integers(0, 9, 50), 40).astype(np.uint8)
+    model = CharRNN(ModelConfig("lstm", 10, 12, 2, dropout=0.25))
+    config = TrainingConfig(batch_size=4, seq_length=10, epochs=epochs, lr_decay_after=1,
+                            **overrides)
+    paths = RunPaths(tmp_path / "best.pt", tmp_path / "train_log.csv", tmp_path / "resume.pt")
+    summary = train(model, ids[:1600], ids[1600:], config, paths, device=torch.device("cpu"),
+                    fingerprint="tiny", checkpoint_meta={"model_id": "lstm-2L-t"})
+    return model, paths, summary
+
+
+def test_training_learns_logs_every_epoch_and_keeps_the_best(tmp_path: Path) -> None:
+    _, paths, summary = _tiny_run(tmp_path)
+    rows = read_csv(paths.log)
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert set(rows[0]) >= {"train_loss", "val_loss", "learning_rate", "chars_per_second"}
+    assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
+    best_row = min(rows, key=lambda r: float(r["val_loss"]))
+    _, meta = load_checkpoint(paths.best)
+    assert meta["epoch"] == int(best_row["epoch"]) == summary["best_epoch"]
+    assert not paths.resume.exists()  # removed once the run completes
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_patience_stops_early(tmp_path: Path) -> None:
+    # With a zero learning rate validation never improves on the first epoch: patience 2
+    # allows epochs 2 and 3, then stops.
+    _, paths, summary = _tiny_run(tmp_path, epochs=8, patience=2, learning_rate=0.0)
+    assert len(read_csv(paths.log)) == 3 and summary["best_epoch"] == 1
+
+
+def test_too_short_a_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    model = CharRNN(ModelConfig("rnn", 5, 4, 1))
+    paths = RunPaths(tmp_path / "best.pt", tmp_path / "log.csv", tmp_path / "resume.pt")
+    with pytest.raises(ValueError, match=r"datasets.tiny: .*too short for one batch of 100 x 100"):
+        train(model, np.zeros(500, np.uint8), np.zeros(50, np.uint8), TrainingConfig(), paths,
+              device=torch.device("cpu"), fingerprint="x", checkpoint_meta={},
+              data_name="datasets.tiny")
+    assert not paths.best.exists() and not paths.log.exists()
+
+
+RUN_SCRIPT = textwrap.dedent(
+    """
+    import logging, sys, numpy as np, torch
+    from pathlib import Path
+    logging.basicConfig(level=logging.INFO)
+    from visrnn.models import CharRNN, ModelConfig
+    from visrnn.training import RunPaths, TrainingConfig, train
+    torch.set_num_threads(1)
+    out = Path(sys.argv[1])
+    rng = np.random.default_rng(0)
+    ids = np.tile(rng.integers(0, 9, 50), 200).astype(np.uint8)
+    model = CharRNN(ModelConfig("lstm", 10, 32, 2, dropout=0.25))
+    config = TrainingConfig(batch_size=8, seq_length=20, epochs=int(sys.argv[2]), lr_decay_after=2)
+    paths = RunPaths(out / "best.pt", out / "train_log.csv", out / "resume.pt")
+    train(model, ids[:9000], ids[9000:], config, paths, device=torch.device("cpu"),
+          fingerprint="resume-test", checkpoint_meta={})
+    """
+)
+
+
+def _run(out: Path, epochs: int) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(out), str(epochs)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_a_killed_run_resumes_and_ends_with_identical_weights(tmp_path: Path) -> None:
+    epochs = 6
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    assert _run(whole, epochs).wait() == 0
+
+    victim = _run(resumed, epochs)
+    deadline = time.time() + 120
+    while not (resumed / "resume.pt").exists():  # wait for the first epoch checkpoint
+        assert victim.poll() is None and time.time() < deadline, victim.stderr.read()
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert (resumed / "resume.pt").exists() and not (resumed / "train_log.csv").exists()
+
+    rerun = _run(resumed, epochs)
+    _, stderr = rerun.communicate()
+    assert rerun.returncode == 0, stderr
+    assert "resuming from" in stderr
+    for name in ("best.pt", "train_log.csv"):
+        assert (resumed / name).exists()
+    a, _ = load_checkpoint(whole / "best.pt")
+    b, _ = load_checkpoint(resumed / "best.pt")
+    for (key, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y), key
+    columns = ("epoch", "train_loss", "val_loss")
+    assert [[r[c] for c in columns] for r in read_csv(whole / "train_log.csv")] == [
+        [r[c] for c in columns] for r in read_csv(resumed / "train_log.csv")
+    ]
+
+
+def test_a_resume_checkpoint_of_other_settings_is_ignored(tmp_path: Path) -> None:
+    _tiny_run(tmp_path, epochs=1)
+    fresh = read_csv(tmp_path / "train_log.csv")
+    # A stale resume file of another run (another fingerprint) must not be picked up: the run
+    # starts over and gives exactly the fresh result.
+    torch.save({"fingerprint": run_fingerprint(other=True), "progress": {"epoch": 1}},
+               tmp_path / "resume.pt")
+    _tiny_run(tmp_path, epochs=1)
+    again = read_csv(tmp_path / "train_log.csv")
+    assert [r["train_loss"] for r in again] == [r["train_loss"] for r in fresh]

@@ -1,0 +1,99 @@
+# Inside the networks: activation dumps (cell, hidden, gates) for the explorer and the cell
+# pages, gate saturation over the full test split (Figure 3), interpretable cells (Figure 2).
+
+
+rule dump_activations:
+    output:
+        "results/{ds}/activations/{model}.parquet",
+    input:
+        checkpoint="results/{ds}/models/{model}/best.pt",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("activations"),
+    params:
+        max_chars=config["activations"]["max_chars"],
+        row_group=config["activations"]["row_group"],
+    wildcard_constraints:
+        model=GRID_MODEL,
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=2000,
+    log:
+        "results/{ds}/logs/activations/{model}.log",
+    benchmark:
+        "results/{ds}/benchmarks/activations/{model}.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/dump_activations.py"
+
+
+rule gate_saturation:
+    output:
+        "results/{ds}/saturation/{model}.csv",
+    input:
+        checkpoint="results/{ds}/models/{model}/best.pt",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("saturation"),
+    wildcard_constraints:
+        model=r"(lstm|gru)-[0-9]+L-[0-9a-z.]+",
+    threads: config["training"]["threads"]
+    log:
+        "results/{ds}/logs/saturation/{model}.log",
+    benchmark:
+        "results/{ds}/benchmarks/saturation/{model}.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/gate_saturation.py"
+
+
+rule saturation_figures:
+    output:
+        table="results/{ds}/tables/gate_saturation.csv",
+        figures=report(
+            directory("results/{ds}/figures/saturation"),
+            patterns=["{name}.png"],
+            caption="../report/saturation.rst",
+            category="Figure 3: gate saturation",
+            subcategory="{ds}",
+        ),
+    input:
+        counts=lambda wildcards: gated_saturation(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        code=code("saturation", "losses"),
+    log:
+        "results/{ds}/logs/saturation_figures.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/saturation_figures.py"
+
+
+rule interpretable_cells:
+    output:
+        table="results/{ds}/tables/cell_ranking.csv",
+        pages=report(
+            directory("results/{ds}/figures/cells"),
+            htmlindex="index.html",
+            caption="../report/cells.rst",
+            category="Figure 2: interpretable cells",
+            subcategory="{ds}",
+        ),
+    input:
+        dumps=lambda wildcards: lstm_activations(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("cells", "signals", "activations", "losses"),
+    params:
+        code=lambda wildcards: config["datasets"][wildcards.ds]["code"],
+        top_k=config["analysis"]["cells_top_k"],
+        render_chars=config["analysis"]["cells_render_chars"],
+    log:
+        "results/{ds}/logs/interpretable_cells.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/interpretable_cells.py"

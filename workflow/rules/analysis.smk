@@ -1,0 +1,148 @@
+# The long-range analyses, one rule per paper figure: agreement t-SNE (Fig. 1 right), error
+# overlap and per-character advantage (Fig. 4), closing brace and training dynamics (Fig. 5).
+
+
+rule agreement_tsne:
+    output:
+        table="results/{ds}/tables/agreement.csv",
+        figure=report(
+            "results/{ds}/figures/agreement_tsne.png",
+            caption="../report/agreement.rst",
+            category="Figure 1: model comparison",
+            subcategory="{ds}",
+        ),
+    input:
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        code=code("agreement"),
+    params:
+        seed=config["analysis"]["tsne_seed"],
+    log:
+        "results/{ds}/logs/agreement_tsne.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/agreement_tsne.py"
+
+
+rule error_overlap:
+    output:
+        table="results/{ds}/tables/error_overlap.csv",
+        figure=report(
+            "results/{ds}/figures/error_overlap.png",
+            caption="../report/error_overlap.rst",
+            category="Figure 4: errors",
+            subcategory="{ds}",
+        ),
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        baselines="results/{ds}/tables/baselines.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
+        code=code("overlap", "losses"),
+    log:
+        "results/{ds}/logs/error_overlap.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/error_overlap.py"
+
+
+rule char_advantage:
+    output:
+        table="results/{ds}/tables/char_advantage.csv",
+        figure=report(
+            "results/{ds}/figures/char_advantage.png",
+            caption="../report/char_advantage.rst",
+            category="Figure 4: errors",
+            subcategory="{ds}",
+        ),
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("advantage", "losses"),
+    log:
+        "results/{ds}/logs/char_advantage.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/char_advantage.py"
+
+
+rule closing_brace:
+    output:
+        table="results/{ds}/tables/closing_brace.csv",
+        figure=report(
+            "results/{ds}/figures/closing_brace.png",
+            caption="../report/closing_brace.rst",
+            category="Figure 5: long-range dependencies",
+            subcategory="{ds}",
+        ),
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("braces", "losses"),
+    log:
+        "results/{ds}/logs/closing_brace.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/closing_brace.py"
+
+
+rule dynamics_snapshots:
+    output:
+        snapshots=directory("results/{ds}/dynamics/snapshots"),
+        log="results/{ds}/dynamics/train_log.csv",
+    input:
+        unpack(split_files),
+        vocab="results/{ds}/data/vocab.json",
+        selection=f"results/{{ds}}/models/{DYNAMICS_MODEL}/selection.json",
+        code=code("training", "grid"),
+    params:
+        model=DYNAMICS_MODEL,
+        budgets=config["grid"]["budgets"],
+        training=config["training"],
+        dynamics=config["analysis"].get("dynamics", {}),
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    log:
+        "results/{ds}/logs/dynamics_snapshots.log",
+    benchmark:
+        "results/{ds}/benchmarks/dynamics_snapshots.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/dynamics_snapshots.py"
+
+
+rule training_dynamics:
+    output:
+        table="results/{ds}/tables/training_dynamics.csv",
+        figure=report(
+            "results/{ds}/figures/training_dynamics.png",
+            caption="../report/training_dynamics.rst",
+            category="Figure 5: long-range dependencies",
+            subcategory="{ds}",
+        ),
+    input:
+        snapshots="results/{ds}/dynamics/snapshots",
+        nnn=lambda wildcards: nnn_checkpoints(wildcards.ds),
+        test="results/{ds}/data/test.npy",
+        code=code("dynamics", "models"),
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+    log:
+        "results/{ds}/logs/training_dynamics.log",
+    benchmark:
+        "results/{ds}/benchmarks/training_dynamics.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/training_dynamics.py"

@@ -1,0 +1,90 @@
+# The paper's Table 2: KenLM n-gram models and n-NN models, scored per character like the
+# recurrent models (same per-position Parquet), for every configured n.
+
+
+rule ngram_model:
+    output:
+        "results/{ds}/baselines/ngram-{n}.binary",
+    input:
+        train="results/{ds}/data/train.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("ngram"),
+    params:
+        memory=config["baselines"]["ngram"]["memory"],
+    resources:
+        mem_mb=lambda wildcards: 2 * parse_memory_mb(config["baselines"]["ngram"]["memory"]),
+    log:
+        "results/{ds}/logs/ngram/model-{n}.log",
+    benchmark:
+        "results/{ds}/benchmarks/ngram/model-{n}.tsv"
+    conda:
+        "../../envs/kenlm.yaml"
+    script:
+        "../scripts/ngram_model.py"
+
+
+rule ngram_scores:
+    output:
+        "results/{ds}/eval/ngram-{n}.parquet",
+    input:
+        model="results/{ds}/baselines/ngram-{n}.binary",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("ngram", "scores"),
+    log:
+        "results/{ds}/logs/ngram/scores-{n}.log",
+    benchmark:
+        "results/{ds}/benchmarks/ngram/scores-{n}.tsv"
+    conda:
+        "../../envs/kenlm.yaml"
+    script:
+        "../scripts/ngram_scores.py"
+
+
+rule train_nnn:
+    output:
+        best="results/{ds}/runs/nnn-{n}/hidden-{hidden}/best.pt",
+        log="results/{ds}/runs/nnn-{n}/hidden-{hidden}/train_log.csv",
+    input:
+        unpack(split_files),
+        vocab="results/{ds}/data/vocab.json",
+        code=code("training", "nnn"),
+    params:
+        training=nnn_training_config(),
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+        runtime=12 * 60,
+    log:
+        "results/{ds}/logs/train/nnn-{n}/hidden-{hidden}.log",
+    benchmark:
+        "results/{ds}/benchmarks/train/nnn-{n}/hidden-{hidden}.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/train_nnn.py"
+
+
+rule baselines_table:
+    output:
+        table="results/{ds}/tables/baselines.csv",
+        figure=report(
+            "results/{ds}/figures/baselines.png",
+            caption="../report/baselines.rst",
+            category="Table 2: n-gram and n-NN baselines",
+            subcategory="{ds}",
+        ),
+    input:
+        evals=lambda wildcards: baseline_evals(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        code=code("baselines"),
+    params:
+        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
+        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
+    log:
+        "results/{ds}/logs/baselines_table.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/baselines_table.py"

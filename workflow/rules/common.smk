@@ -1,0 +1,167 @@
+# Shared by every rule file: config validation, the model grid, input functions, and the
+# package source files each stage depends on.
+
+import ast
+import functools
+import os
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+
+SRC = Path(workflow.basedir) / "src"
+# Scripts import the package from this checkout, whatever else is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
+from visrnn.configuration import check_config  # noqa: E402
+from visrnn.grid import model_grid  # noqa: E402
+
+check_config(config)
+
+DATASETS = list(config["datasets"])
+GRID = model_grid(
+    config["grid"]["types"], config["grid"]["layers"], list(config["grid"]["budgets"])
+)
+MODELS = [spec.model_id for spec in GRID]
+
+
+GRID_MODEL = r"(rnn|lstm|gru)-[0-9]+L-[0-9a-z.]+"
+NGRAM_N = config["baselines"]["ngram"]["n"]
+NNN_N = config["baselines"]["nnn"]["n"]
+DYNAMICS_MODEL = config["analysis"].get("dynamics", {}).get("model")
+
+
+wildcard_constraints:
+    ds="|".join(DATASETS),
+    model=rf"{GRID_MODEL}|nnn-[0-9]+",
+    dropout=r"[0-9.]+",
+    n=r"[0-9]+",
+    hidden=r"[0-9]+",
+
+
+def dropout_tag(dropout):
+    """Directory-name form of a dropout value: 0.0 -> 0, 0.25 -> 0.25."""
+    return f"{float(dropout):g}"
+
+
+@functools.cache
+def _module_imports(name):
+    path = SRC / "visrnn" / f"{name}.py"
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("visrnn."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(
+                alias.name.split(".")[1]
+                for alias in node.names
+                if alias.name.startswith("visrnn.")
+            )
+    return found
+
+
+def code(*modules):
+    """Source files of the given visrnn modules and everything they import from visrnn.
+
+    Snakemake does not follow imports; listing the sources as inputs makes an edit to a
+    stage's code rerun that stage and what depends on it.
+    """
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_module_imports(name))
+    return sorted(str(SRC / "visrnn" / f"{name}.py") for name in seen)
+
+
+def split_files(wildcards):
+    return {
+        split: f"results/{wildcards.ds}/data/{split}.npy"
+        for split in ("train", "val", "test")
+    }
+
+
+def runs_of(wildcards):
+    """Training runs among which a model is selected: one per dropout value (grid models)
+    or per hidden size (n-NN baselines)."""
+    run_dir = f"results/{wildcards.ds}/runs/{wildcards.model}"
+    if wildcards.model.startswith("nnn-"):
+        settings = [f"hidden-{h}" for h in config["baselines"]["nnn"]["hidden_sizes"]]
+    else:
+        settings = [f"dropout-{dropout_tag(d)}" for d in config["grid"]["dropouts"]]
+    return [f"{run_dir}/{setting}/best.pt" for setting in settings]
+
+
+def nnn_training_config():
+    """The n-NN trains like the recurrent models, with its own number of epochs if set."""
+    epochs = config["baselines"]["nnn"].get("epochs")
+    return {**config["training"], **({"epochs": epochs} if epochs else {})}
+
+
+def parse_memory_mb(size):
+    """Megabytes of a KenLM memory size such as 2G or 500M."""
+    factor = {"K": 1 / 1024, "M": 1, "G": 1024}[size[-1]]
+    return int(float(size[:-1]) * factor)
+
+
+def model_evals(ds):
+    return [f"results/{ds}/eval/{model}.parquet" for model in MODELS]
+
+
+def baseline_evals(ds):
+    return [f"results/{ds}/eval/ngram-{n}.parquet" for n in NGRAM_N] + [
+        f"results/{ds}/eval/nnn-{n}.parquet" for n in NNN_N
+    ]
+
+
+def nnn_checkpoints(ds):
+    return [f"results/{ds}/models/nnn-{n}/best.pt" for n in NNN_N]
+
+
+def gated_saturation(ds):
+    return [
+        f"results/{ds}/saturation/{spec.model_id}.csv"
+        for spec in GRID
+        if spec.model_type in ("lstm", "gru")
+    ]
+
+
+def lstm_activations(ds):
+    return [
+        f"results/{ds}/activations/{spec.model_id}.parquet"
+        for spec in GRID
+        if spec.model_type == "lstm"
+    ]
+
+
+def model_selections(ds):
+    return [f"results/{ds}/models/{model}/selection.json" for model in MODELS]
+
+
+def final_outputs():
+    """Every table and figure of every dataset: what `snakemake` with no target builds."""
+    outputs = []
+    for ds in DATASETS:
+        outputs += [
+            f"results/{ds}/tables/model_sizes.csv",
+            f"results/{ds}/tables/test_losses.csv",
+            f"results/{ds}/figures/test_losses.png",
+            f"results/{ds}/tables/baselines.csv",
+            f"results/{ds}/tables/agreement.csv",
+            f"results/{ds}/tables/error_overlap.csv",
+            f"results/{ds}/tables/char_advantage.csv",
+            f"results/{ds}/tables/gate_saturation.csv",
+            f"results/{ds}/tables/cell_ranking.csv",
+        ]
+        outputs += [f"results/{ds}/activations/{model}.parquet" for model in MODELS]
+        if config["datasets"][ds]["code"]:
+            outputs.append(f"results/{ds}/tables/closing_brace.csv")
+        if DYNAMICS_MODEL:
+            outputs.append(f"results/{ds}/tables/training_dynamics.csv")
+    return outputs

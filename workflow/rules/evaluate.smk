@@ -1,0 +1,49 @@
+# Every model scores the whole test split (state carried), one Parquet per model; the test
+# losses with bootstrap spread make the paper's Figure 1 (left).
+
+
+rule evaluate_model:
+    output:
+        "results/{ds}/eval/{model}.parquet",
+    input:
+        checkpoint="results/{ds}/models/{model}/best.pt",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("evaluation", "scores", "devices"),
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    log:
+        "results/{ds}/logs/evaluate/{model}.log",
+    benchmark:
+        "results/{ds}/benchmarks/evaluate/{model}.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/evaluate_model.py"
+
+
+rule test_losses:
+    output:
+        table="results/{ds}/tables/test_losses.csv",
+        figure=report(
+            "results/{ds}/figures/test_losses.png",
+            caption="../report/test_losses.rst",
+            category="Figure 1: model comparison",
+            subcategory="{ds}",
+        ),
+    input:
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        selections=lambda wildcards: model_selections(wildcards.ds),
+        sizes="results/{ds}/tables/model_sizes.csv",
+        code=code("losses"),
+    params:
+        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
+        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
+    log:
+        "results/{ds}/logs/test_losses.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/test_losses.py"

@@ -1,0 +1,26 @@
+"""Figure 5 (left): p("}") by distance to the matching "{", best LSTM against the n-gram."""
+
+from pathlib import Path
+
+import numpy as np
+
+from visrnn.braces import BRACE_COLUMNS, closing_brace_rows, plot_closing_brace
+from visrnn.data import Vocab, load_split
+from visrnn.files import read_csv, write_csv
+from visrnn.losses import best_model
+from visrnn.runner import script
+from visrnn.scores import read_comparable
+
+with script(snakemake) as log:
+    lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
+    lstm_path = next(p for p in snakemake.input.evals if Path(p).stem == lstm)
+    scores = read_comparable([lstm_path, snakemake.input.ngram])
+    test_ids = load_split(snakemake.input.test)
+    if not np.array_equal(scores[0].target, test_ids[1:]):
+        raise ValueError(f"{lstm_path} does not score {snakemake.input.test}; rerun its evaluation")
+    # Scores position t predicts test character t + 1: the text the braces are matched in.
+    text = Vocab.load(snakemake.input.vocab).decode(test_ids[1:])
+    rows = closing_brace_rows(text, {s.model: s.p_target for s in scores})
+    write_csv(snakemake.output.table, rows, BRACE_COLUMNS)
+    plot_closing_brace(rows, snakemake.output.figure)
+    log.info("closing braces: %d buckets for %s and %s", len(rows) // 2, *[s.model for s in scores])

@@ -1,0 +1,23 @@
+"""Locate the dataset's source by checksum (or download it) and build the corpus bytes."""
+
+from pathlib import Path
+
+from visrnn.corpora import build_corpus, resolve_source
+from visrnn.files import atomic_path, write_json
+from visrnn.runner import script
+
+with script(snakemake) as log:
+    name = snakemake.wildcards.ds
+    spec = snakemake.params.spec
+    source = resolve_source(
+        spec["source"], snakemake.params.search_dirs, snakemake.params.download_dir, name=name
+    )
+    corpus = build_corpus(spec, source)
+    with atomic_path(snakemake.output.corpus) as tmp:
+        Path(tmp).write_bytes(corpus)
+    symbols = len(set(corpus))
+    write_json(
+        snakemake.output.info,
+        {"dataset": name, "source": str(source), "bytes": len(corpus), "symbols": symbols},
+    )
+    log.info("%s: %d bytes, %d distinct byte values, from %s", name, len(corpus), symbols, source)

@@ -1,0 +1,28 @@
+"""Score the whole test split with one model; write its per-position Parquet."""
+
+from visrnn.data import Vocab, array_sha256, load_split
+from visrnn.devices import acquire_device
+from visrnn.evaluation import score_sequence
+from visrnn.models import load_checkpoint
+from visrnn.runner import script
+from visrnn.scores import Scores, write_scores
+
+with script(snakemake) as log:
+    vocab = Vocab.load(snakemake.input.vocab)
+    test_ids = load_split(snakemake.input.test)
+    with acquire_device() as slot:
+        model, meta = load_checkpoint(snakemake.input.checkpoint, slot.device)
+        if meta["vocab_sha256"] != vocab.sha256:
+            raise ValueError(
+                f"{snakemake.input.checkpoint} was trained on another vocabulary than "
+                f"{snakemake.input.vocab}; retrain it"
+            )
+        p_target, argmax = score_sequence(model, test_ids, slot.device)
+    scores = Scores(
+        model=snakemake.wildcards.model, dataset=snakemake.wildcards.ds,
+        vocab_sha256=vocab.sha256, test_sha256=array_sha256(test_ids),
+        target=test_ids[1:], p_target=p_target, argmax=argmax,
+    )
+    write_scores(snakemake.output[0], scores)
+    log.info("%s: test loss %.4f nats over %d positions", scores.model, scores.loss,
+             len(p_target))

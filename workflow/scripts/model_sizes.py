@@ -1,0 +1,16 @@
+"""Solve the hidden size of every (type, layers, budget) and tabulate the counts."""
+
+from visrnn.data import Vocab
+from visrnn.files import write_csv
+from visrnn.grid import model_grid, size_table
+from visrnn.runner import script
+
+with script(snakemake) as log:
+    grid = snakemake.params.grid
+    vocab = Vocab.load(snakemake.input.vocab)
+    specs = model_grid(grid["types"], grid["layers"], list(grid["budgets"]))
+    rows = size_table(specs, vocab.size, grid["budgets"])
+    write_csv(snakemake.output[0], rows, list(rows[0]))
+    worst = max(abs(row["relative_error"]) for row in rows)
+    log.info("%d models, K=%d, largest deviation from budget %.2f%%", len(rows), vocab.size,
+             100 * worst)

@@ -1,0 +1,15 @@
+"""Estimate an (n+1)-gram Kneser-Ney model with lmplz, stored as a KenLM binary trie."""
+
+from visrnn.data import Vocab, load_split
+from visrnn.ngram import build_ngram
+from visrnn.runner import script
+
+with script(snakemake):
+    build_ngram(
+        load_split(snakemake.input.train),
+        Vocab.load(snakemake.input.vocab),
+        int(snakemake.wildcards.n),
+        snakemake.output[0],
+        memory=snakemake.params.memory,
+        tmp_dir=snakemake.resources.tmpdir,
+    )

@@ -1,0 +1,28 @@
+"""Train one (model, dropout) run of the grid on the first free device."""
+
+from visrnn.data import Vocab, load_split
+from visrnn.grid import ModelSpec
+from visrnn.models import CharRNN, ModelConfig
+from visrnn.runner import script
+from visrnn.training import train_run, training_config
+
+with script(snakemake) as log:
+    wildcards = snakemake.wildcards
+    spec = ModelSpec.parse(wildcards.model)
+    vocab = Vocab.load(snakemake.input.vocab)
+    hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
+    dropout = float(wildcards.dropout)
+    model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers, dropout))
+    log.info("%s dropout %g: hidden size %d", spec.model_id, dropout, hidden)
+    summary = train_run(
+        model,
+        load_split(snakemake.input.train),
+        load_split(snakemake.input.val),
+        training_config(snakemake.params.training),
+        snakemake.output.best,
+        snakemake.output.log,
+        model_id=spec.model_id,
+        vocab_sha256=vocab.sha256,
+        data_name=f"datasets.{wildcards.ds}",
+    )
+    log.info("best validation loss %.4f at epoch %d", *summary.values())
