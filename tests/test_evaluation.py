@@ -32,8 +32,15 @@ def test_scores_carry_state_through_the_whole_split(model) -> None:
 
 def _scores(model: str, test_sha: str = "t", vocab_sha: str = "v") -> Scores:
     rng = np.random.default_rng(len(model))
-    return Scores(model, "wp", vocab_sha, test_sha, rng.integers(0, 5, 50),
-                  rng.random(50).astype(np.float32), rng.integers(0, 5, 50))
+    return Scores(
+        model,
+        "wp",
+        vocab_sha,
+        test_sha,
+        rng.integers(0, 5, 50),
+        rng.random(50).astype(np.float32),
+        rng.integers(0, 5, 50),
+    )
 
 
 def test_scores_round_trip_through_parquet(tmp_path) -> None:

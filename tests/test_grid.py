@@ -17,9 +17,7 @@ from visrnn.models import CharRNN, ModelConfig
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_parameter_count_matches_the_model(model_type: str, layers: int) -> None:
     model = CharRNN(ModelConfig(model_type, 87, 23, layers))
-    assert parameter_count(model_type, 87, 23, layers) == sum(
-        p.numel() for p in model.parameters()
-    )
+    assert parameter_count(model_type, 87, 23, layers) == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("vocab_size", [88, 102])

@@ -51,11 +51,20 @@ def _tiny_run(tmp_path: Path, epochs: int = 3, **overrides) -> tuple[CharRNN, Ru
     rng = np.random.default_rng(0)
     ids = np.tile(rng.integers(0, 9, 50), 40).astype(np.uint8)
     model = CharRNN(ModelConfig("lstm", 10, 12, 2, dropout=0.25))
-    config = TrainingConfig(batch_size=4, seq_length=10, epochs=epochs, lr_decay_after=1,
-                            **overrides)
+    config = TrainingConfig(
+        batch_size=4, seq_length=10, epochs=epochs, lr_decay_after=1, **overrides
+    )
     paths = RunPaths(tmp_path / "best.pt", tmp_path / "train_log.csv", tmp_path / "resume.pt")
-    summary = train(model, ids[:1600], ids[1600:], config, paths, device=torch.device("cpu"),
-                    fingerprint="tiny", checkpoint_meta={"model_id": "lstm-2L-t"})
+    summary = train(
+        model,
+        ids[:1600],
+        ids[1600:],
+        config,
+        paths,
+        device=torch.device("cpu"),
+        fingerprint="tiny",
+        checkpoint_meta={"model_id": "lstm-2L-t"},
+    )
     return model, paths, summary
 
 
@@ -83,9 +92,17 @@ def test_too_short_a_corpus_is_a_clear_error(tmp_path: Path) -> None:
     model = CharRNN(ModelConfig("rnn", 5, 4, 1))
     paths = RunPaths(tmp_path / "best.pt", tmp_path / "log.csv", tmp_path / "resume.pt")
     with pytest.raises(ValueError, match=r"datasets.tiny: .*too short for one batch of 100 x 100"):
-        train(model, np.zeros(500, np.uint8), np.zeros(50, np.uint8), TrainingConfig(), paths,
-              device=torch.device("cpu"), fingerprint="x", checkpoint_meta={},
-              data_name="datasets.tiny")
+        train(
+            model,
+            np.zeros(500, np.uint8),
+            np.zeros(50, np.uint8),
+            TrainingConfig(),
+            paths,
+            device=torch.device("cpu"),
+            fingerprint="x",
+            checkpoint_meta={},
+            data_name="datasets.tiny",
+        )
     assert not paths.best.exists() and not paths.log.exists()
 
 
@@ -111,8 +128,12 @@ RUN_SCRIPT = textwrap.dedent(
 
 def _run(out: Path, epochs: int) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-c", RUN_SCRIPT, str(out), str(epochs)], env=env,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUN_SCRIPT, str(out), str(epochs)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_killed_run_resumes_and_ends_with_identical_weights(tmp_path: Path) -> None:
@@ -150,8 +171,10 @@ def test_a_resume_checkpoint_of_other_settings_is_ignored(tmp_path: Path) -> Non
     fresh = read_csv(tmp_path / "train_log.csv")
     # A stale resume file of another run (another fingerprint) must not be picked up: the run
     # starts over and gives exactly the fresh result.
-    torch.save({"fingerprint": run_fingerprint(other=True), "progress": {"epoch": 1}},
-               tmp_path / "resume.pt")
+    torch.save(
+        {"fingerprint": run_fingerprint(other=True), "progress": {"epoch": 1}},
+        tmp_path / "resume.pt",
+    )
     _tiny_run(tmp_path, epochs=1)
     again = read_csv(tmp_path / "train_log.csv")
     assert [r["train_loss"] for r in again] == [r["train_loss"] for r in fresh]

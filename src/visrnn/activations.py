@@ -8,13 +8,16 @@ cell's trace or one position's state from it without loading the file, so:
 - rows are written in row groups of a fixed number of positions, so that a position range
   maps to a few row groups;
 - each (layer, name) is split into blocks of ``units_per_column`` units, one column per block
-  (``l0.c[0:64]``, ``l0.c[64:128]``, ...), so that one unit's trace decodes only its block.
-  Measured on a 100K-position dump of a 512-cell LSTM: a whole-width column takes about 1 s
-  to decode for one trace, a 64-unit block about 50 ms;
+  (``l0.c[0:32]``, ``l0.c[32:64]``, ...), so that one unit's trace decodes only its block.
+  Measured on a 100K-position dump of a 512-cell LSTM on a shared 2-core machine: one
+  trace decodes in about 1 s from a whole-width column, 70-90 ms from 64-unit blocks and
+  35-50 ms from 32-unit blocks;
 - float columns use byte-stream-split encoding without dictionaries, which decodes float16
   several times faster than the default dictionary encoding and compresses better under zstd.
 
-``ActivationDump`` is the reader. Model and data fingerprints live in the schema metadata.
+The values come from ``iter_activations``, which computes what ``CharRNN.stepwise`` returns
+from the fused recurrent kernels, several times faster. ``ActivationDump`` is the reader.
+Model and data fingerprints live in the schema metadata.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from visrnn.models import ACTIVATIONS, CharRNN, State
 logger = logging.getLogger(__name__)
 
 #: Units per column block; see the module docstring for the measurement behind it.
-UNITS_PER_COLUMN = 64
+UNITS_PER_COLUMN = 32
 #: Positions per row group: one position's state decodes a row group of every block.
 ROW_GROUP = 2048
 
@@ -104,7 +107,7 @@ def dump_activations(
     row_group: int = ROW_GROUP,
     units_per_column: int = UNITS_PER_COLUMN,
 ) -> None:
-    """Run ``model.stepwise`` over ``ids`` and write every activation to ``path``.
+    """Write every activation of ``model`` over ``ids`` to ``path`` (see ``iter_activations``).
 
     ``ids`` is the text to dump (the caller slices the first ``max_chars`` test ids). It runs
     in chunks of ``chunk`` steps with batch 1 and the state carried across chunks, so memory
@@ -252,7 +255,7 @@ def _layer_activations(
         hidden, new_state = rnn(x, state)
     if model_type == "rnn":
         return {"h": hidden}, new_state
-    h_before = state[0] if isinstance(state, tuple) else state  # (1, B, H)
+    h_before, c_before = state if isinstance(state, tuple) else (state, None)  # (1, B, H)
     h_prev = torch.cat([h_before.transpose(0, 1), hidden[:, :-1]], dim=1)
     from_input = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0
     from_hidden = h_prev @ rnn.weight_hh_l0.T + rnn.bias_hh_l0
@@ -260,8 +263,8 @@ def _layer_activations(
         i, f, g, o = (from_input + from_hidden).chunk(4, dim=-1)
         i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
         out = {"i": i, "f": f, "g": g, "o": o, "h": hidden}
-        if "c" in wanted:
-            out["c"] = _cell_states(i * g, f, state[1][0])
+        if "c" in wanted and c_before is not None:
+            out["c"] = _cell_states(i * g, f, c_before[0])
         return out, new_state
     x_r, x_z, x_n = from_input.chunk(3, dim=-1)
     h_r, h_z, h_n = from_hidden.chunk(3, dim=-1)
@@ -376,7 +379,7 @@ class ActivationDump:
             )
         block = next(b for b in self._blocks_of(layer, name) if b.start <= unit < b.stop)
         values = self._read([block], start, self._stop(stop))[block]
-        return values[:, unit - block.start].copy()
+        return values[:, unit - block.start].astype(np.float32)
 
     def state(self, position: int, layer: int, name: str) -> np.ndarray:
         """All units of one activation at one position, shape (H,)."""
@@ -390,7 +393,7 @@ class ActivationDump:
         """All units of one activation over positions ``[start, stop)``, shape (T, H)."""
         blocks = self._blocks_of(layer, name)
         values = self._read(blocks, start, self._stop(stop))
-        return np.concatenate([values[b] for b in blocks], axis=1)
+        return np.concatenate([values[b] for b in blocks], axis=1, dtype=np.float32)
 
     def inputs(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """The input ids read at positions ``[start, stop)``, shape (T,)."""
@@ -413,13 +416,14 @@ class ActivationDump:
     def _read(
         self, blocks: Sequence[ColumnBlock], start: int, stop: int
     ) -> dict[ColumnBlock, np.ndarray]:
+        """The stored float16 values of each block over ``[start, stop)``, (T, width) each."""
         table = self._read_table([b.column for b in blocks], start, stop)
         out: dict[ColumnBlock, np.ndarray] = {}
         for block in blocks:
             width = block.stop - block.start
             column = table.column(block.column).combine_chunks()
             flat = column.flatten().to_numpy(zero_copy_only=False)
-            out[block] = flat.reshape(-1, width).astype(np.float32)
+            out[block] = flat.reshape(-1, width)
         return out
 
     def _read_table(self, columns: list[str], start: int, stop: int) -> pa.Table:

@@ -41,7 +41,9 @@ def best_baseline(rows: Sequence[Mapping[str, Any]], kind: str) -> str:
     """The baseline of a kind with the lowest test loss (``baselines.csv`` rows)."""
     candidates = [row for row in rows if row["kind"] == kind]
     if not candidates:
-        raise ValueError(f"no {KINDS.get(kind, kind)} baseline in the table; check baselines.{kind}")
+        raise ValueError(
+            f"no {KINDS.get(kind, kind)} baseline in the table; check baselines.{kind}"
+        )
     return min(candidates, key=lambda row: float(row["test_loss"]))["model"]
 
 

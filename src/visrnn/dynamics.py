@@ -121,8 +121,9 @@ def compare_streams(
 ) -> dict[str, float]:
     """``compare_all`` for one snapshot and one baseline: kl, both losses, loss_difference."""
     (row,) = compare_all({0: snapshot_logprobs}, {"baseline": baseline_logprobs}, targets)
-    return {key: float(row[key]) for key in ("kl", "snapshot_loss", "baseline_loss",
-                                             "loss_difference")}
+    return {
+        key: float(row[key]) for key in ("kl", "snapshot_loss", "baseline_loss", "loss_difference")
+    }
 
 
 def _natural_key(name: str) -> tuple[object, ...]:

@@ -54,8 +54,9 @@ def test_loss_rows(
     return rows
 
 
-def plot_test_losses(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str],
-                     title: str) -> None:
+def plot_test_losses(
+    rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str], title: str
+) -> None:
     """A table like the paper's: budgets down, (type, layers) across, loss in each cell."""
     budgets = list(dict.fromkeys(row["budget"] for row in rows))
     columns = list(dict.fromkeys((row["type"], row["layers"]) for row in rows))
@@ -69,9 +70,18 @@ def plot_test_losses(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[
     image = ax.imshow(losses, cmap="viridis_r", aspect="auto")
     for (i, j), value in np.ndenumerate(losses):
         if not np.isnan(value):
-            ax.text(j, i, f"{value:.3f}", ha="center", va="center", fontsize=8, color="white")
-    ax.set_xticks(range(len(columns)), [f"{t.upper()}\n{n} layer" for t, n in columns],
-                  fontsize=8)
+            # viridis_r is bright for low losses: dark text there, light text elsewhere.
+            bright = image.norm(value) < 0.5
+            ax.text(
+                j,
+                i,
+                f"{value:.3f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if bright else "white",
+            )
+    ax.set_xticks(range(len(columns)), [f"{t.upper()}\n{n} layer" for t, n in columns], fontsize=8)
     ax.set_yticks(range(len(budgets)), budgets)
     ax.set_ylabel("parameter budget")
     ax.set_title(title)

@@ -78,8 +78,8 @@ def write_training_text(train_ids: np.ndarray, vocab: Vocab, stream: IO[bytes]) 
         raise ValueError("the training split is empty; there is nothing to estimate from")
     if int(ids.max()) >= vocab.unk_id:
         raise ValueError(
-            f"training ids reach {int(ids.max())} but the vocabulary's known ids stop below "
-            f"{vocab.unk_id}: the vocabulary was not built from this training split"
+            f"training ids include {int(ids.max())}, but the vocabulary knows only ids "
+            f"0..{vocab.unk_id - 1}: the vocabulary was not built from this training split"
         )
     spaced = [name.encode("ascii") + b" " for name in token_names(vocab)]
     for start in range(0, len(ids), _WRITE_CHUNK):
@@ -134,7 +134,10 @@ def _raise_if_order_error(error: Exception, what: str) -> None:
 
 
 def require_kenlm_order(order: int) -> None:
-    """Fail fast, before a long build, if the ``kenlm`` module cannot load a model of ``order``."""
+    """Fail fast, before a long build, if the ``kenlm`` module cannot load a model of ``order``.
+
+    Loads a minimal ARPA model of that order (kenlm notes on stderr that binaries load faster).
+    """
     kenlm = _kenlm()
     config = kenlm.Config()
     config.show_progress = False

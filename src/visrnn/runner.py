@@ -38,4 +38,3 @@ def script(snakemake: Any) -> Iterator[logging.Logger]:
     except Exception as error:
         logger.error("%s failed: %s", snakemake.rule, error)
         raise
-

@@ -17,7 +17,8 @@ from visrnn.files import atomic_path, read_csv, write_json
 
 
 def run_setting(run_dir: Path) -> tuple[str, float]:
-    """(name, value) of the setting a run directory varies: ``dropout-0.25`` -> ("dropout", 0.25)."""
+    """(name, value) of the setting a run directory varies: ``dropout-0.25`` gives
+    ("dropout", 0.25)."""
     name, _, value = run_dir.name.rpartition("-")
     return name, float(value)
 
@@ -46,7 +47,9 @@ def select_run(checkpoints: Sequence[str | os.PathLike[str]]) -> dict[str, Any]:
 
 
 def install_selection(
-    selection: dict[str, Any], best: str | os.PathLike[str], log: str | os.PathLike[str],
+    selection: dict[str, Any],
+    best: str | os.PathLike[str],
+    log: str | os.PathLike[str],
     record: str | os.PathLike[str],
 ) -> None:
     """Copy the chosen run's checkpoint and log into place and write the record."""

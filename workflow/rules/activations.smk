@@ -3,53 +3,57 @@
 
 
 rule dump_activations:
-    output:
-        "results/{ds}/activations/{model}.parquet",
     input:
         checkpoint="results/{ds}/models/{model}/best.pt",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        code=code("activations"),
-    params:
-        max_chars=config["activations"]["max_chars"],
-        row_group=config["activations"]["row_group"],
-    wildcard_constraints:
-        model=GRID_MODEL,
-    threads: config["training"]["threads"]
-    resources:
-        mem_mb=2000,
+        code=code("dump_activations"),
+    output:
+        "results/{ds}/activations/{model}.parquet",
     log:
         "results/{ds}/logs/activations/{model}.log",
     benchmark:
         "results/{ds}/benchmarks/activations/{model}.tsv"
+    wildcard_constraints:
+        model=GRID_MODEL,
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        mem_mb=2000,
+    params:
+        max_chars=config["activations"]["max_chars"],
+        row_group=config["activations"]["row_group"],
     script:
         "../scripts/dump_activations.py"
 
 
 rule gate_saturation:
-    output:
-        "results/{ds}/saturation/{model}.csv",
     input:
         checkpoint="results/{ds}/models/{model}/best.pt",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        code=code("saturation"),
-    wildcard_constraints:
-        model=r"(lstm|gru)-[0-9]+L-[0-9a-z.]+",
-    threads: config["training"]["threads"]
+        code=code("gate_saturation"),
+    output:
+        "results/{ds}/saturation/{model}.csv",
     log:
         "results/{ds}/logs/saturation/{model}.log",
     benchmark:
         "results/{ds}/benchmarks/saturation/{model}.tsv"
+    wildcard_constraints:
+        model=r"(lstm|gru)-[0-9]+L-[0-9a-z.]+",
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
     script:
         "../scripts/gate_saturation.py"
 
 
 rule saturation_figures:
+    input:
+        counts=lambda wildcards: gated_saturation(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        code=code("saturation_figures"),
     output:
         table="results/{ds}/tables/gate_saturation.csv",
         figures=report(
@@ -59,10 +63,6 @@ rule saturation_figures:
             category="Figure 3: gate saturation",
             subcategory="{ds}",
         ),
-    input:
-        counts=lambda wildcards: gated_saturation(wildcards.ds),
-        test_losses="results/{ds}/tables/test_losses.csv",
-        code=code("saturation", "losses"),
     log:
         "results/{ds}/logs/saturation_figures.log",
     conda:
@@ -72,6 +72,12 @@ rule saturation_figures:
 
 
 rule interpretable_cells:
+    input:
+        dumps=lambda wildcards: lstm_activations(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("interpretable_cells"),
     output:
         table="results/{ds}/tables/cell_ranking.csv",
         pages=report(
@@ -81,19 +87,13 @@ rule interpretable_cells:
             category="Figure 2: interpretable cells",
             subcategory="{ds}",
         ),
-    input:
-        dumps=lambda wildcards: lstm_activations(wildcards.ds),
-        test_losses="results/{ds}/tables/test_losses.csv",
-        test="results/{ds}/data/test.npy",
-        vocab="results/{ds}/data/vocab.json",
-        code=code("cells", "signals", "activations", "losses"),
-    params:
-        code=lambda wildcards: config["datasets"][wildcards.ds]["code"],
-        top_k=config["analysis"]["cells_top_k"],
-        render_chars=config["analysis"]["cells_render_chars"],
     log:
         "results/{ds}/logs/interpretable_cells.log",
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        code=lambda wildcards: config["datasets"][wildcards.ds]["code"],
+        top_k=config["analysis"]["cells_top_k"],
+        render_chars=config["analysis"]["cells_render_chars"],
     script:
         "../scripts/interpretable_cells.py"

@@ -3,6 +3,9 @@
 
 
 rule agreement_tsne:
+    input:
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        code=code("agreement_tsne"),
     output:
         table="results/{ds}/tables/agreement.csv",
         figure=report(
@@ -11,20 +14,22 @@ rule agreement_tsne:
             category="Figure 1: model comparison",
             subcategory="{ds}",
         ),
-    input:
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        code=code("agreement"),
-    params:
-        seed=config["analysis"]["tsne_seed"],
     log:
         "results/{ds}/logs/agreement_tsne.log",
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        seed=config["analysis"]["tsne_seed"],
     script:
         "../scripts/agreement_tsne.py"
 
 
 rule error_overlap:
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        baselines="results/{ds}/tables/baselines.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
+        code=code("error_overlap"),
     output:
         table="results/{ds}/tables/error_overlap.csv",
         figure=report(
@@ -33,11 +38,6 @@ rule error_overlap:
             category="Figure 4: errors",
             subcategory="{ds}",
         ),
-    input:
-        test_losses="results/{ds}/tables/test_losses.csv",
-        baselines="results/{ds}/tables/baselines.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
-        code=code("overlap", "losses"),
     log:
         "results/{ds}/logs/error_overlap.log",
     conda:
@@ -47,6 +47,12 @@ rule error_overlap:
 
 
 rule char_advantage:
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("char_advantage"),
     output:
         table="results/{ds}/tables/char_advantage.csv",
         figure=report(
@@ -55,12 +61,6 @@ rule char_advantage:
             category="Figure 4: errors",
             subcategory="{ds}",
         ),
-    input:
-        test_losses="results/{ds}/tables/test_losses.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
-        vocab="results/{ds}/data/vocab.json",
-        code=code("advantage", "losses"),
     log:
         "results/{ds}/logs/char_advantage.log",
     conda:
@@ -70,6 +70,13 @@ rule char_advantage:
 
 
 rule closing_brace:
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("closing_brace"),
     output:
         table="results/{ds}/tables/closing_brace.csv",
         figure=report(
@@ -78,13 +85,6 @@ rule closing_brace:
             category="Figure 5: long-range dependencies",
             subcategory="{ds}",
         ),
-    input:
-        test_losses="results/{ds}/tables/test_losses.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
-        test="results/{ds}/data/test.npy",
-        vocab="results/{ds}/data/vocab.json",
-        code=code("braces", "losses"),
     log:
         "results/{ds}/logs/closing_brace.log",
     conda:
@@ -94,34 +94,39 @@ rule closing_brace:
 
 
 rule dynamics_snapshots:
-    output:
-        snapshots=directory("results/{ds}/dynamics/snapshots"),
-        log="results/{ds}/dynamics/train_log.csv",
     input:
         unpack(split_files),
         vocab="results/{ds}/data/vocab.json",
         selection=f"results/{{ds}}/models/{DYNAMICS_MODEL}/selection.json",
-        code=code("training", "grid"),
-    params:
-        model=DYNAMICS_MODEL,
-        budgets=config["grid"]["budgets"],
-        training=config["training"],
-        dynamics=config["analysis"].get("dynamics", {}),
-    threads: config["training"]["threads"]
-    resources:
-        gpu=1,
-        mem_mb=4000,
+        code=code("dynamics_snapshots"),
+    output:
+        snapshots=directory("results/{ds}/dynamics/snapshots"),
+        log="results/{ds}/dynamics/train_log.csv",
     log:
         "results/{ds}/logs/dynamics_snapshots.log",
     benchmark:
         "results/{ds}/benchmarks/dynamics_snapshots.tsv"
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+    params:
+        model=DYNAMICS_MODEL,
+        budgets=config["grid"]["budgets"],
+        training=config["training"],
+        dynamics=config["analysis"].get("dynamics", {}),
     script:
         "../scripts/dynamics_snapshots.py"
 
 
 rule training_dynamics:
+    input:
+        snapshots="results/{ds}/dynamics/snapshots",
+        nnn=lambda wildcards: nnn_checkpoints(wildcards.ds),
+        test="results/{ds}/data/test.npy",
+        code=code("training_dynamics"),
     output:
         table="results/{ds}/tables/training_dynamics.csv",
         figure=report(
@@ -130,19 +135,14 @@ rule training_dynamics:
             category="Figure 5: long-range dependencies",
             subcategory="{ds}",
         ),
-    input:
-        snapshots="results/{ds}/dynamics/snapshots",
-        nnn=lambda wildcards: nnn_checkpoints(wildcards.ds),
-        test="results/{ds}/data/test.npy",
-        code=code("dynamics", "models"),
-    threads: config["training"]["threads"]
-    resources:
-        gpu=1,
     log:
         "results/{ds}/logs/training_dynamics.log",
     benchmark:
         "results/{ds}/benchmarks/training_dynamics.tsv"
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
     script:
         "../scripts/training_dynamics.py"

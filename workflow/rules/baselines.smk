@@ -3,34 +3,35 @@
 
 
 rule ngram_model:
-    output:
-        "results/{ds}/baselines/ngram-{n}.binary",
     input:
         train="results/{ds}/data/train.npy",
         vocab="results/{ds}/data/vocab.json",
-        code=code("ngram"),
-    params:
-        memory=config["baselines"]["ngram"]["memory"],
-    resources:
-        mem_mb=lambda wildcards: 2 * parse_memory_mb(config["baselines"]["ngram"]["memory"]),
+        code=code("ngram_model"),
+    output:
+        "results/{ds}/baselines/ngram-{n}.binary",
     log:
         "results/{ds}/logs/ngram/model-{n}.log",
     benchmark:
         "results/{ds}/benchmarks/ngram/model-{n}.tsv"
     conda:
         "../../envs/kenlm.yaml"
+    resources:
+        mem_mb=lambda wildcards: 2
+        * parse_memory_mb(config["baselines"]["ngram"]["memory"]),
+    params:
+        memory=config["baselines"]["ngram"]["memory"],
     script:
         "../scripts/ngram_model.py"
 
 
 rule ngram_scores:
-    output:
-        "results/{ds}/eval/ngram-{n}.parquet",
     input:
         model="results/{ds}/baselines/ngram-{n}.binary",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        code=code("ngram", "scores"),
+        code=code("ngram_scores"),
+    output:
+        "results/{ds}/eval/ngram-{n}.parquet",
     log:
         "results/{ds}/logs/ngram/scores-{n}.log",
     benchmark:
@@ -42,31 +43,51 @@ rule ngram_scores:
 
 
 rule train_nnn:
-    output:
-        best="results/{ds}/runs/nnn-{n}/hidden-{hidden}/best.pt",
-        log="results/{ds}/runs/nnn-{n}/hidden-{hidden}/train_log.csv",
     input:
         unpack(split_files),
         vocab="results/{ds}/data/vocab.json",
-        code=code("training", "nnn"),
-    params:
-        training=nnn_training_config(),
-    threads: config["training"]["threads"]
-    resources:
-        gpu=1,
-        mem_mb=4000,
-        runtime=12 * 60,
+        code=code("train_nnn"),
+    output:
+        best="results/{ds}/runs/nnn-{n}/hidden-{hidden}/best.pt",
+        log="results/{ds}/runs/nnn-{n}/hidden-{hidden}/train_log.csv",
     log:
         "results/{ds}/logs/train/nnn-{n}/hidden-{hidden}.log",
     benchmark:
         "results/{ds}/benchmarks/train/nnn-{n}/hidden-{hidden}.tsv"
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
+        runtime=12 * 60,
+    params:
+        training=nnn_training_config(),
     script:
         "../scripts/train_nnn.py"
 
 
+rule select_nnn:
+    input:
+        runs=nnn_runs,
+        code=code("select_model"),
+    output:
+        best="results/{ds}/models/nnn-{n}/best.pt",
+        log="results/{ds}/models/nnn-{n}/train_log.csv",
+        selection="results/{ds}/models/nnn-{n}/selection.json",
+    log:
+        "results/{ds}/logs/select/nnn-{n}.log",
+    conda:
+        "../../envs/pytorch.yaml"
+    script:
+        "../scripts/select_model.py"
+
+
 rule baselines_table:
+    input:
+        evals=lambda wildcards: baseline_evals(wildcards.ds),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        code=code("baselines_table"),
     output:
         table="results/{ds}/tables/baselines.csv",
         figure=report(
@@ -75,16 +96,12 @@ rule baselines_table:
             category="Table 2: n-gram and n-NN baselines",
             subcategory="{ds}",
         ),
-    input:
-        evals=lambda wildcards: baseline_evals(wildcards.ds),
-        test_losses="results/{ds}/tables/test_losses.csv",
-        code=code("baselines"),
-    params:
-        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
-        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
     log:
         "results/{ds}/logs/baselines_table.log",
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
+        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
     script:
         "../scripts/baselines_table.py"

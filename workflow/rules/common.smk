@@ -1,21 +1,23 @@
-# Shared by every rule file: config validation, the model grid, input functions, and the
-# package source files each stage depends on.
+# Shared by all the rule files (config validation, the model grid, input functions, and the
+# package source files each stage depends on).
 
 import ast
 import functools
 import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 SRC = Path(workflow.basedir) / "src"
-# Scripts import the package from this checkout, whatever else is installed.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]
+# Scripts import the package from this checkout, whatever else is installed. (The workflow
+# sets this variable; it needs none from the user.)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
 )
+sys.path.insert(0, str(SRC))
 
 from visrnn.configuration import check_config  # noqa: E402
 from visrnn.grid import model_grid  # noqa: E402
@@ -48,13 +50,18 @@ def dropout_tag(dropout):
     return f"{float(dropout):g}"
 
 
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
 @functools.cache
-def _module_imports(name):
-    path = SRC / "visrnn" / f"{name}.py"
-    tree = ast.parse(path.read_text(), filename=str(path))
+def _visrnn_imports(path):
+    """Names of the visrnn modules a Python file imports."""
+    tree = ast.parse(Path(path).read_text(), filename=str(path))
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("visrnn."):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "visrnn."
+        ):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
             found.update(
@@ -65,19 +72,22 @@ def _module_imports(name):
     return found
 
 
-def code(*modules):
-    """Source files of the given visrnn modules and everything they import from visrnn.
+def code(script):
+    """A rule's script and every visrnn source file it imports, directly or not.
 
-    Snakemake does not follow imports; listing the sources as inputs makes an edit to a
-    stage's code rerun that stage and what depends on it.
+    Snakemake does not follow imports; listing these files as inputs makes an edit to a
+    stage's code rerun that stage and what depends on it, and nothing else.
     """
-    seen, todo = set(), list(modules)
+    script_path = SCRIPTS / f"{script}.py"
+    seen, todo = set(), list(_visrnn_imports(script_path))
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(_module_imports(name))
-    return sorted(str(SRC / "visrnn" / f"{name}.py") for name in seen)
+            todo.extend(_visrnn_imports(SRC / "visrnn" / f"{name}.py"))
+    return [str(script_path)] + sorted(
+        str(SRC / "visrnn" / f"{name}.py") for name in seen
+    )
 
 
 def split_files(wildcards):
@@ -88,14 +98,19 @@ def split_files(wildcards):
 
 
 def runs_of(wildcards):
-    """Training runs among which a model is selected: one per dropout value (grid models)
-    or per hidden size (n-NN baselines)."""
-    run_dir = f"results/{wildcards.ds}/runs/{wildcards.model}"
-    if wildcards.model.startswith("nnn-"):
-        settings = [f"hidden-{h}" for h in config["baselines"]["nnn"]["hidden_sizes"]]
-    else:
-        settings = [f"dropout-{dropout_tag(d)}" for d in config["grid"]["dropouts"]]
-    return [f"{run_dir}/{setting}/best.pt" for setting in settings]
+    """Training runs among which a grid model is selected: one per dropout value."""
+    return [
+        f"results/{wildcards.ds}/runs/{wildcards.model}/dropout-{dropout_tag(d)}/best.pt"
+        for d in config["grid"]["dropouts"]
+    ]
+
+
+def nnn_runs(wildcards):
+    """Training runs among which an n-NN is selected: one per hidden size."""
+    return [
+        f"results/{wildcards.ds}/runs/nnn-{wildcards.n}/hidden-{hidden}/best.pt"
+        for hidden in config["baselines"]["nnn"]["hidden_sizes"]
+    ]
 
 
 def nnn_training_config():

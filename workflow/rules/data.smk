@@ -3,39 +3,39 @@
 
 
 rule corpus:
+    input:
+        code=code("corpus"),
     output:
         corpus="results/{ds}/data/corpus.bin",
         info="results/{ds}/data/corpus.json",
-    input:
-        code=code("corpora"),
-    params:
-        spec=lambda wildcards: config["datasets"][wildcards.ds],
-        search_dirs=config["corpus_dirs"],
-        download_dir=config["download_dir"],
     log:
         "results/{ds}/logs/corpus.log",
     benchmark:
         "results/{ds}/benchmarks/corpus.tsv"
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        spec=lambda wildcards: config["datasets"][wildcards.ds],
+        search_dirs=config["corpus_dirs"],
+        download_dir=config["download_dir"],
     script:
         "../scripts/corpus.py"
 
 
 rule split_corpus:
+    input:
+        corpus="results/{ds}/data/corpus.bin",
+        code=code("split_corpus"),
     output:
         train="results/{ds}/data/train.npy",
         val="results/{ds}/data/val.npy",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-    input:
-        corpus="results/{ds}/data/corpus.bin",
-        code=code("data", "configuration"),
-    params:
-        split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
     log:
         "results/{ds}/logs/split_corpus.log",
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
     script:
         "../scripts/split_corpus.py"

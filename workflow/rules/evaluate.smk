@@ -3,28 +3,33 @@
 
 
 rule evaluate_model:
-    output:
-        "results/{ds}/eval/{model}.parquet",
     input:
         checkpoint="results/{ds}/models/{model}/best.pt",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        code=code("evaluation", "scores", "devices"),
-    threads: config["training"]["threads"]
-    resources:
-        gpu=1,
-        mem_mb=4000,
+        code=code("evaluate_model"),
+    output:
+        "results/{ds}/eval/{model}.parquet",
     log:
         "results/{ds}/logs/evaluate/{model}.log",
     benchmark:
         "results/{ds}/benchmarks/evaluate/{model}.tsv"
     conda:
         "../../envs/pytorch.yaml"
+    threads: config["training"]["threads"]
+    resources:
+        gpu=1,
+        mem_mb=4000,
     script:
         "../scripts/evaluate_model.py"
 
 
 rule test_losses:
+    input:
+        evals=lambda wildcards: model_evals(wildcards.ds),
+        selections=lambda wildcards: model_selections(wildcards.ds),
+        sizes="results/{ds}/tables/model_sizes.csv",
+        code=code("test_losses"),
     output:
         table="results/{ds}/tables/test_losses.csv",
         figure=report(
@@ -33,17 +38,12 @@ rule test_losses:
             category="Figure 1: model comparison",
             subcategory="{ds}",
         ),
-    input:
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        selections=lambda wildcards: model_selections(wildcards.ds),
-        sizes="results/{ds}/tables/model_sizes.csv",
-        code=code("losses"),
-    params:
-        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
-        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
     log:
         "results/{ds}/logs/test_losses.log",
     conda:
         "../../envs/pytorch.yaml"
+    params:
+        bootstrap_samples=config["evaluation"]["bootstrap_samples"],
+        bootstrap_seed=config["evaluation"]["bootstrap_seed"],
     script:
         "../scripts/test_losses.py"

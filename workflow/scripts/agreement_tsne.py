@@ -11,7 +11,7 @@ with script(snakemake) as log:
     agreement = agreement_matrix([s.argmax for s in scores])
     rows = agreement_rows(agreement, models)
     write_csv(snakemake.output.table, rows, ["model", *models])
-    plot_agreement_tsne(tsne_embedding(agreement, snakemake.params.seed), models,
-                        snakemake.output.figure)
-    log.info("agreement of %d models: %.3f to %.3f", len(models), agreement.min(),
-             agreement.max())
+    plot_agreement_tsne(
+        tsne_embedding(agreement, snakemake.params.seed), models, snakemake.output.figure
+    )
+    log.info("agreement of %d models: %.3f to %.3f", len(models), agreement.min(), agreement.max())

@@ -7,13 +7,19 @@ from visrnn.runner import script
 from visrnn.scores import read_comparable
 
 with script(snakemake) as log:
-    rows = baseline_rows(read_comparable(snakemake.input.evals),
-                         samples=snakemake.params.bootstrap_samples,
-                         seed=snakemake.params.bootstrap_seed)
+    rows = baseline_rows(
+        read_comparable(snakemake.input.evals),
+        samples=snakemake.params.bootstrap_samples,
+        seed=snakemake.params.bootstrap_seed,
+    )
     write_csv(snakemake.output.table, rows, COLUMNS)
     rnn_rows = read_csv(snakemake.input.test_losses)
     best = best_model(rnn_rows)
     best_loss = next(float(row["test_loss"]) for row in rnn_rows if row["model"] == best)
-    plot_baselines(rows, (best, best_loss), snakemake.output.figure,
-                   f"{snakemake.wildcards.ds}: baselines against n")
+    plot_baselines(
+        rows,
+        (best, best_loss),
+        snakemake.output.figure,
+        f"{snakemake.wildcards.ds}: baselines against n",
+    )
     log.info("%d baselines; best RNN %s at %.4f nats", len(rows), best, best_loss)

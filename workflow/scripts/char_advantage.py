@@ -19,8 +19,9 @@ with script(snakemake) as log:
     lstm_path = next(p for p in snakemake.input.evals if Path(p).stem == lstm)
     lstm_scores, ngram_scores = read_comparable([lstm_path, snakemake.input.ngram])
     vocab = Vocab.load(snakemake.input.vocab)
-    means = per_character_means(lstm_scores.target, lstm_scores.p_target,
-                                ngram_scores.p_target, vocab.size)
+    means = per_character_means(
+        lstm_scores.target, lstm_scores.p_target, ngram_scores.p_target, vocab.size
+    )
     rows = leading_characters(*means, vocab, lstm, ngram_scores.model)
     write_csv(snakemake.output.table, rows, LEADING_COLUMNS)
     plot_leading_characters(rows, lstm, ngram_scores.model, snakemake.output.figure)

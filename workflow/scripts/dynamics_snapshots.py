@@ -15,13 +15,27 @@ with script(snakemake) as log:
     dropout = read_json(snakemake.input.selection)["dropout"]
     hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
     model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers, dropout))
-    config = training_config(snakemake.params.training, epochs=dynamics["epochs"],
-                             patience=None, snapshot_iterations=dynamics["iterations"])
-    log.info("%s (dropout %g): snapshots at iterations %s", spec.model_id, dropout,
-             dynamics["iterations"])
+    config = training_config(
+        snakemake.params.training,
+        epochs=dynamics["epochs"],
+        patience=None,
+        snapshot_iterations=dynamics["iterations"],
+    )
+    log.info(
+        "%s (dropout %g): snapshots at iterations %s",
+        spec.model_id,
+        dropout,
+        dynamics["iterations"],
+    )
     train_run(
-        model, load_split(snakemake.input.train), load_split(snakemake.input.val), config,
-        f"{snakemake.output.snapshots}/final.pt", snakemake.output.log,
-        model_id=spec.model_id, vocab_sha256=vocab.sha256,
-        data_name=f"datasets.{snakemake.wildcards.ds}", snapshots=snakemake.output.snapshots,
+        model,
+        load_split(snakemake.input.train),
+        load_split(snakemake.input.val),
+        config,
+        f"{snakemake.output.snapshots}/final.pt",
+        snakemake.output.log,
+        model_id=spec.model_id,
+        vocab_sha256=vocab.sha256,
+        data_name=f"datasets.{snakemake.wildcards.ds}",
+        snapshots=snakemake.output.snapshots,
     )

@@ -19,10 +19,13 @@ with script(snakemake) as log:
             )
         p_target, argmax = score_sequence(model, test_ids, slot.device)
     scores = Scores(
-        model=snakemake.wildcards.model, dataset=snakemake.wildcards.ds,
-        vocab_sha256=vocab.sha256, test_sha256=array_sha256(test_ids),
-        target=test_ids[1:], p_target=p_target, argmax=argmax,
+        model=snakemake.wildcards.model,
+        dataset=snakemake.wildcards.ds,
+        vocab_sha256=vocab.sha256,
+        test_sha256=array_sha256(test_ids),
+        target=test_ids[1:],
+        p_target=p_target,
+        argmax=argmax,
     )
     write_scores(snakemake.output[0], scores)
-    log.info("%s: test loss %.4f nats over %d positions", scores.model, scores.loss,
-             len(p_target))
+    log.info("%s: test loss %.4f nats over %d positions", scores.model, scores.loss, len(p_target))

@@ -12,5 +12,6 @@ with script(snakemake) as log:
     rows = size_table(specs, vocab.size, grid["budgets"])
     write_csv(snakemake.output[0], rows, list(rows[0]))
     worst = max(abs(row["relative_error"]) for row in rows)
-    log.info("%d models, K=%d, largest deviation from budget %.2f%%", len(rows), vocab.size,
-             100 * worst)
+    log.info(
+        "%d models, K=%d, largest deviation from budget %.2f%%", len(rows), vocab.size, 100 * worst
+    )

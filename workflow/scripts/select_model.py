@@ -1,11 +1,14 @@
 """Keep the run with the lowest validation loss as "the" model."""
 
+from pathlib import Path
+
 from visrnn.runner import script
 from visrnn.selection import install_selection, select_run
 
 with script(snakemake) as log:
-    selection = select_run(snakemake.input.runs)
-    install_selection(selection, snakemake.output.best, snakemake.output.log,
-                      snakemake.output.selection)
-    log.info("%s: chose %s (validation loss %.4f)", snakemake.wildcards.model,
-             selection["run"], selection["val_loss"])
+    model = Path(snakemake.output.best).parent.name
+    selection = {"model": model, **select_run(snakemake.input.runs)}
+    install_selection(
+        selection, snakemake.output.best, snakemake.output.log, snakemake.output.selection
+    )
+    log.info("%s: chose %s (validation loss %.4f)", model, selection["run"], selection["val_loss"])

@@ -20,7 +20,11 @@ with script(snakemake) as log:
     for (start, stop), split in zip(bounds, ("train", "val", "test"), strict=True):
         ids = vocab.encode(corpus[start:stop])
         save_split(snakemake.output[split], ids)
-        log.info("%s: %d characters, %d unseen in training", split, len(ids),
-                 int((ids == vocab.unk_id).sum()))
+        log.info(
+            "%s: %d characters, %d unseen in training",
+            split,
+            len(ids),
+            int((ids == vocab.unk_id).sum()),
+        )
     vocab.save(snakemake.output.vocab)
     log.info("vocabulary: %d symbols + 1 reserved id", len(vocab.symbols))

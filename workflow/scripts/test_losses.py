@@ -8,14 +8,19 @@ from visrnn.scores import read_comparable
 with script(snakemake) as log:
     scores = read_comparable(snakemake.input.evals)
     selections = {
-        (record := read_json(path))["run"].split("/")[-2]: record
-        for path in snakemake.input.selections
+        (record := read_json(path))["model"]: record for path in snakemake.input.selections
     }
     sizes = {row["model"]: row for row in read_csv(snakemake.input.sizes)}
-    rows = test_loss_rows(scores, selections, sizes, samples=snakemake.params.bootstrap_samples,
-                          seed=snakemake.params.bootstrap_seed)
+    rows = test_loss_rows(
+        scores,
+        selections,
+        sizes,
+        samples=snakemake.params.bootstrap_samples,
+        seed=snakemake.params.bootstrap_seed,
+    )
     write_csv(snakemake.output.table, rows, COLUMNS)
-    plot_test_losses(rows, snakemake.output.figure,
-                     f"{snakemake.wildcards.ds}: test loss (nats per character)")
+    plot_test_losses(
+        rows, snakemake.output.figure, f"{snakemake.wildcards.ds}: test loss (nats per character)"
+    )
     best = min(rows, key=lambda row: row["test_loss"])
     log.info("best model %s: %.4f nats", best["model"], best["test_loss"])

@@ -21,8 +21,12 @@ with script(snakemake) as log:
             model, meta = load_checkpoint(path, slot.device)
             name = f"{model.config.context}-NN"
             baselines[name] = log_prob_chunks(model, test_ids, slot.device)
-        log.info("%d snapshots x %d n-NN models over %d positions", len(snapshots),
-                 len(baselines), len(test_ids) - 1)
+        log.info(
+            "%d snapshots x %d n-NN models over %d positions",
+            len(snapshots),
+            len(baselines),
+            len(test_ids) - 1,
+        )
         rows = compare_all(snapshots, baselines, test_ids[1:])
     write_csv(snakemake.output.table, rows, [*DYNAMICS_COLUMNS, "snapshot_loss", "baseline_loss"])
     plot_dynamics(rows, snakemake.output.figure)

@@ -1,0 +1,41 @@
+# The two set-up commands of the README:
+#   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
+#   make test   - install everything, then run the test suite (unit tests + demo end to end)
+# Everything lands in .venv: pinned requirements, torch==2.13.0, and KenLM built with
+# KENLM_MAX_ORDER=21 (module and lmplz/build_binary; Boost comes from apt).
+
+PYTHON ?= python3
+VENV ?= .venv
+CORES ?= 2
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo paper test lint clean-demo
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml scripts/install_kenlm.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	bash scripts/install_kenlm.sh $(VENV)
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/snakemake --directory .test --cores $(CORES) --printshellcmds
+
+paper: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(or $(GPUS),0)
+
+test: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --directory .test
+
+clean-demo:
+	rm -rf .test/results .test/.snakemake

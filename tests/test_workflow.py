@@ -1,0 +1,249 @@
+"""The workflow end to end: the demo preset through Snakemake, reruns, the paper's plan,
+and clear errors for bad configs and data. Each test runs Snakemake on a copy of the
+workflow in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from visrnn.scores import read_scores
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+
+def snakemake(workflow: Path, workdir: Path, *args: str, check: bool = True):
+    """Run Snakemake on ``workflow`` (a copy of this repo) in ``workdir``."""
+    command = [
+        str(SNAKEMAKE),
+        "-s",
+        str(workflow / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ})
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """Rule -> job count from a dry run's 'Job stats' table ({} when nothing is to be done)."""
+    jobs, table = {}, False
+    for line in output.splitlines():
+        if line.startswith("job "):
+            table = True
+        elif table and (match := re.match(r"^(\w+)\s+(\d+)$", line.strip())):
+            if match[1] != "total":
+                jobs[match[1]] = int(match[2])
+        elif table and not line.strip():
+            break
+    return jobs
+
+
+def dry_run(workflow: Path, workdir: Path, *args: str) -> dict[str, int]:
+    done = snakemake(workflow, workdir, "-n", *args)
+    return planned_jobs(done.stdout + done.stderr)
+
+
+@pytest.fixture(scope="session")
+def workflow_copy(tmp_path_factory) -> Path:
+    """Snakefile, workflow/ and src/ copied, so that tests may edit the code."""
+    copy = tmp_path_factory.mktemp("repo")
+    shutil.copy(REPO / "Snakefile", copy / "Snakefile")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    shutil.copytree(REPO / "workflow", copy / "workflow", ignore=ignore)
+    shutil.copytree(REPO / "src", copy / "src", ignore=ignore)
+    return copy
+
+
+def demo_config(shared_data: Path) -> dict:
+    config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
+    config["corpus_dirs"] = [str(shared_data)]
+    return config
+
+
+def write_config(workdir: Path, config: dict) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def demo_run(workflow_copy: Path, shared_data: Path, tmp_path_factory) -> Path:
+    workdir = write_config(tmp_path_factory.mktemp("demo"), demo_config(shared_data))
+    started = time.perf_counter()
+    snakemake(workflow_copy, workdir)
+    print(f"\ndemo preset: {time.perf_counter() - started:.0f} s on 2 cores")
+    return workdir
+
+
+def test_demo_writes_the_output_contract(demo_run: Path) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    models = [
+        f"{t}-{layers}L-{budget}"
+        for t in config["grid"]["types"]
+        for layers in config["grid"]["layers"]
+        for budget in config["grid"]["budgets"]
+    ]
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        for name in ("train.npy", "val.npy", "test.npy", "vocab.json"):
+            assert (results / "data" / name).is_file()
+        for model in models:
+            assert (results / "models" / model / "best.pt").is_file()
+            assert (results / "models" / model / "train_log.csv").is_file()
+            assert (results / "activations" / f"{model}.parquet").is_file()
+            scores = read_scores(results / "eval" / f"{model}.parquet")
+            assert scores.model == model and 0 < scores.loss < 10
+        for n in config["baselines"]["ngram"]["n"]:
+            assert read_scores(results / "eval" / f"ngram-{n}.parquet").loss > 0
+        for n in config["baselines"]["nnn"]["n"]:
+            assert read_scores(results / "eval" / f"nnn-{n}.parquet").loss > 0
+        tables = {p.name for p in (results / "tables").iterdir()}
+        assert {"test_losses.csv", "baselines.csv", "model_sizes.csv"} <= tables
+        header = (results / "tables" / "test_losses.csv").read_text().splitlines()[0]
+        assert header == (
+            "model,type,layers,budget,hidden_size,parameters,dropout,test_loss,bootstrap_std"
+        )
+        assert len((results / "tables" / "test_losses.csv").read_text().splitlines()) == 7
+        for figure in ("test_losses.png", "baselines.png"):
+            assert (results / "figures" / figure).read_bytes()[:4] == b"\x89PNG"
+        assert not list(results.rglob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path) -> None:
+    done = snakemake(workflow_copy, demo_run, "-n")
+    assert planned_jobs(done.stdout + done.stderr) == {}
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_a_config_change_reruns_only_what_it_affects(workflow_copy: Path, demo_run: Path):
+    override = demo_run / "override.yaml"
+    override.write_text(yaml.safe_dump({"evaluation": {"bootstrap_samples": 50}}))
+    jobs = dry_run(workflow_copy, demo_run, "--configfile", "config.yaml", "override.yaml")
+    assert jobs.get("test_losses") == 2 and jobs.get("baselines_table") == 2
+    for upstream in ("corpus", "split_corpus", "train_model", "evaluate_model", "ngram_model"):
+        assert upstream not in jobs
+
+    override.write_text(yaml.safe_dump({"training": {"epochs": 1}}))
+    jobs = dry_run(workflow_copy, demo_run, "--configfile", "config.yaml", "override.yaml")
+    assert jobs.get("train_model") == 24 and jobs.get("train_nnn") == 12
+    assert "corpus" not in jobs and "ngram_model" not in jobs
+
+
+def _edit(path: Path):
+    """Append a comment to ``path``; returns a function that restores content and times."""
+    original, stat = path.read_text(), path.stat()
+    path.write_text(original + "\n# edited by a test\n")
+
+    def restore() -> None:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    return restore
+
+
+def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_run) -> None:
+    restore = _edit(workflow_copy / "src" / "visrnn" / "agreement.py")
+    try:
+        assert dry_run(workflow_copy, demo_run) == {"agreement_tsne": 2, "all": 1}
+    finally:
+        restore()
+    restore = _edit(workflow_copy / "src" / "visrnn" / "training.py")
+    try:
+        jobs = dry_run(workflow_copy, demo_run)
+    finally:
+        restore()
+    assert jobs["train_model"] == 24 and jobs["train_nnn"] == 12
+    assert jobs["evaluate_model"] == 18 and jobs["test_losses"] == 2
+    for untouched in ("corpus", "split_corpus", "model_sizes", "ngram_model", "ngram_scores"):
+        assert untouched not in jobs
+    assert dry_run(workflow_copy, demo_run) == {}
+
+
+def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path) -> None:
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    jobs = dry_run(workflow_copy, tmp_path)
+    assert jobs["train_model"] == 216 and jobs["select_model"] == 72
+    assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 72 and jobs["select_nnn"] == 24
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"grid": {"types": ["cnn"]}}, r"'cnn' is not one of"),
+        ({"grid": {"layers": [0]}}, r"0 is less than the minimum of 1"),
+        ({"training": {"batch_size": -5}}, r"-5 is less than the minimum of 1"),
+        ({"datasets": {"wp": {"split": [0.8, 0.1, 0.2]}}}, r"datasets.wp.split: .* sum to 1.1"),
+    ],
+)
+def test_a_bad_config_stops_before_anything_runs(
+    workflow_copy, shared_data, tmp_path, change, message
+) -> None:
+    config = demo_config(shared_data)
+    for section, values in change.items():
+        if section == "datasets":
+            config["datasets"]["wp"].update(values["wp"])
+        else:
+            config[section].update(values)
+    write_config(tmp_path, config)
+    done = snakemake(workflow_copy, tmp_path, check=False)
+    assert done.returncode != 0
+    assert re.search(message, done.stdout + done.stderr)
+    assert not (tmp_path / "results").exists()
+
+
+def _data_error(workflow_copy: Path, tmp_path: Path, config: dict, target: str) -> str:
+    write_config(tmp_path, config)
+    done = snakemake(workflow_copy, tmp_path, target, check=False)
+    assert done.returncode != 0
+    return done.stdout + done.stderr
+
+
+def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
+    workflow_copy, shared_data, tmp_path
+) -> None:
+    config = demo_config(shared_data)
+    own = tmp_path / "own.txt"
+    own.write_bytes(b"some text of my own\n" * 2000)
+    config["datasets"]["wp"]["source"] = {"path": str(own), "sha256": "0" * 64}
+    output = _data_error(workflow_copy, tmp_path, config, "results/wp/data/train.npy")
+    assert "own.txt" in output and "sha256" in output.lower()
+    assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
+
+
+def test_an_empty_corpus_names_the_file(workflow_copy, shared_data, tmp_path) -> None:
+    config = demo_config(shared_data)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    config["datasets"]["wp"]["source"] = {"path": str(empty)}
+    output = _data_error(workflow_copy, tmp_path, config, "results/wp/data/train.npy")
+    assert "empty.txt" in output and "empty" in output
+    assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
+
+
+def test_a_corpus_too_short_for_one_batch_names_the_dataset(
+    workflow_copy, shared_data, tmp_path
+) -> None:
+    config = demo_config(shared_data)
+    config["datasets"]["wp"]["max_bytes"] = 2000
+    run = "results/wp/runs/lstm-1L-10k/dropout-0/best.pt"
+    output = _data_error(workflow_copy, tmp_path, config, run)
+    assert re.search(r"datasets.wp: .*too short for one batch", output)
+    assert not (tmp_path / run).exists()
+    assert not list((tmp_path / "results" / "wp" / "runs").rglob("*.csv"))
