@@ -62,12 +62,12 @@ def dry_run(workflow: Path, workdir: Path, *args: str) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def workflow_copy(tmp_path_factory) -> Path:
-    """Snakefile, workflow/ and src/ copied, so that tests may edit the code."""
+    """Snakefile, workflow/, envs/ and src/ copied, so that tests may edit the code."""
     copy = tmp_path_factory.mktemp("repo")
     shutil.copy(REPO / "Snakefile", copy / "Snakefile")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    shutil.copytree(REPO / "workflow", copy / "workflow", ignore=ignore)
-    shutil.copytree(REPO / "src", copy / "src", ignore=ignore)
+    for folder in ("workflow", "envs", "src"):
+        shutil.copytree(REPO / folder, copy / folder, ignore=ignore)
     return copy
 
 
@@ -135,13 +135,14 @@ def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path)
 def test_a_config_change_reruns_only_what_it_affects(workflow_copy: Path, demo_run: Path):
     override = demo_run / "override.yaml"
     override.write_text(yaml.safe_dump({"evaluation": {"bootstrap_samples": 50}}))
-    jobs = dry_run(workflow_copy, demo_run, "--configfile", "config.yaml", "override.yaml")
+    configs = [str(demo_run / "config.yaml"), str(override)]
+    jobs = dry_run(workflow_copy, demo_run, "--configfile", *configs)
     assert jobs.get("test_losses") == 2 and jobs.get("baselines_table") == 2
     for upstream in ("corpus", "split_corpus", "train_model", "evaluate_model", "ngram_model"):
         assert upstream not in jobs
 
     override.write_text(yaml.safe_dump({"training": {"epochs": 1}}))
-    jobs = dry_run(workflow_copy, demo_run, "--configfile", "config.yaml", "override.yaml")
+    jobs = dry_run(workflow_copy, demo_run, "--configfile", *configs)
     assert jobs.get("train_model") == 24 and jobs.get("train_nnn") == 12
     assert "corpus" not in jobs and "ngram_model" not in jobs
 
