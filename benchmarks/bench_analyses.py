@@ -22,7 +22,7 @@ from visrnn.advantage import leading_characters, per_character_means, plot_leadi
 from visrnn.agreement import agreement_matrix, plot_agreement_tsne, tsne_embedding
 from visrnn.braces import closing_brace_rows, match_braces, plot_closing_brace
 from visrnn.data import Vocab
-from visrnn.dynamics import compare_streams, plot_dynamics
+from visrnn.dynamics import compare_all, compare_streams, plot_dynamics
 from visrnn.overlap import error_overlap, plot_error_overlap
 from visrnn.plotting import TYPE_COLORS
 
@@ -134,6 +134,11 @@ def main() -> None:
     kl_targets = rng.integers(0, K, size=POSITIONS)
     with timed(f"symmetric KL ({POSITIONS:,} x {K}, chunks of {CHUNK:,})"):
         result = compare_streams(iter(snapshot), iter(baseline), kl_targets)
+    # The paper config: 11 LSTM snapshots against 12 n-NN models, every pair in one pass.
+    snapshots = {iteration: iter(snapshot) for iteration in range(11)}
+    baselines = {f"{n}-NN": iter(baseline) for n in range(1, 13)}
+    with timed(f"symmetric KL, 11 snapshots x 12 n-NN ({POSITIONS:,} x {K})"):
+        compare_all(snapshots, baselines, kl_targets)
     if figures:
         rows = [
             {"iteration": it, "baseline": f"{n}-NN", "kl": result["kl"] / (1 + it * n / 100)}

@@ -90,3 +90,29 @@ def test_plot_from_csv_rows(tmp_path) -> None:
     write_csv(tmp_path / "dynamics.csv", rows, DYNAMICS_COLUMNS)
     plot_dynamics(read_csv(tmp_path / "dynamics.csv"), tmp_path / "dynamics.png")
     assert (tmp_path / "dynamics.png").stat().st_size > 1000
+
+
+def test_compare_all_matches_the_direct_divergence_of_every_pair() -> None:
+    from visrnn.dynamics import compare_all
+
+    rng = np.random.default_rng(3)
+
+    def log_softmax(x: np.ndarray) -> np.ndarray:
+        return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
+
+    snapshots = [log_softmax(rng.normal(size=(50, 7))) for _ in range(2)]
+    baselines = [log_softmax(rng.normal(size=(50, 7)) * 2) for _ in range(3)]
+    targets = rng.integers(0, 7, 50)
+    rows = compare_all(
+        {10 * i: [s[:20], s[20:]] for i, s in enumerate(snapshots)},
+        {f"{j}-NN": [b[:20], b[20:]] for j, b in enumerate(baselines)},
+        targets,
+    )
+    assert len(rows) == 6
+    for row in rows:
+        s = snapshots[row["iteration"] // 10]
+        b = baselines[int(str(row["baseline"]).split("-")[0])]
+        assert row["kl"] == pytest.approx(symmetric_kl(s, b).mean(), rel=1e-9)
+        nll_s = -s[np.arange(50), targets].mean()
+        nll_b = -b[np.arange(50), targets].mean()
+        assert row["loss_difference"] == pytest.approx(nll_b - nll_s, rel=1e-9)

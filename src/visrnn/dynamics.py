@@ -91,9 +91,7 @@ def compare_all(
         index = targets[start:stop, None].to(logs[0].device)
         for i, log in enumerate(logs):
             nll[i] -= float(log.gather(1, index).sum())
-        for i, log_s in enumerate(logs[:n_snapshots]):
-            for j, log_b in enumerate(logs[n_snapshots:]):
-                kl_sum[i, j] += float(symmetric_kl(log_s, log_b).sum())
+        kl_sum += _chunk_kl_sums(torch.stack(logs[:n_snapshots]), torch.stack(logs[n_snapshots:]))
         start = stop
         logger.debug("chunk %d: %d of %d positions compared", chunk, stop, len(targets))
     if start != len(targets) or start == 0:
@@ -112,6 +110,24 @@ def compare_all(
         for i, iteration in enumerate(snapshots)
         for j, baseline in enumerate(baselines)
     ]
+
+
+def _chunk_kl_sums(snapshots: torch.Tensor, baselines: torch.Tensor) -> np.ndarray:
+    """Symmetric KL summed over a chunk's positions for every (snapshot, baseline) pair.
+
+    sum_tk (p - q)(log p - log q) = sum p log p + sum q log q - sum p log q - sum q log p;
+    the cross terms of all pairs are two matrix products over the flattened (position,
+    symbol) axis instead of one elementwise pass per pair. Log-probabilities of -inf are
+    floored so that 0 * log 0 counts as 0, as in ``symmetric_kl``.
+    """
+    floor = -1e300
+    log_s = snapshots.clamp(min=floor).flatten(1)  # (S, chunk * K)
+    log_b = baselines.clamp(min=floor).flatten(1)  # (B, chunk * K)
+    p_s, p_b = log_s.exp(), log_b.exp()
+    self_s = (p_s * log_s).sum(dim=1)
+    self_b = (p_b * log_b).sum(dim=1)
+    cross = p_s @ log_b.T + (p_b @ log_s.T).T  # (S, B)
+    return (self_s[:, None] + self_b[None, :] - cross).cpu().numpy()
 
 
 def compare_streams(

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from visrnn.data import array_sha256
 from visrnn.files import atomic_path
 
 SCHEMA = pa.schema(
@@ -55,6 +56,26 @@ class Scores:
     def loss(self) -> float:
         """Test loss: mean cross-entropy in nats per character."""
         return float(self.nll.mean())
+
+
+def scores_for_test_split(
+    model: str,
+    dataset: str,
+    vocab_sha256: str,
+    test_ids: np.ndarray,
+    p_target: np.ndarray,
+    argmax: np.ndarray,
+) -> Scores:
+    """Scores of the test split ``test_ids``: position t predicts character t + 1."""
+    return Scores(
+        model=model,
+        dataset=dataset,
+        vocab_sha256=vocab_sha256,
+        test_sha256=array_sha256(test_ids),
+        target=np.asarray(test_ids)[1:],
+        p_target=p_target,
+        argmax=argmax,
+    )
 
 
 def write_scores(path: str | os.PathLike[str], scores: Scores) -> None:

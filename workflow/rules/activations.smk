@@ -18,7 +18,7 @@ rule dump_activations:
         model=GRID_MODEL,
     conda:
         "../../envs/pytorch.yaml"
-    threads: config["training"]["threads"]
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
     resources:
         mem_mb=2000,
     params:
@@ -44,7 +44,7 @@ rule gate_saturation:
         model=r"(lstm|gru)-[0-9]+L-[0-9a-z.]+",
     conda:
         "../../envs/pytorch.yaml"
-    threads: config["training"]["threads"]
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
     script:
         "../scripts/gate_saturation.py"
 

@@ -16,7 +16,7 @@ rule evaluate_model:
         "results/{ds}/benchmarks/evaluate/{model}.tsv"
     conda:
         "../../envs/pytorch.yaml"
-    threads: config["training"]["threads"]
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
     resources:
         gpu=1,
         mem_mb=4000,

@@ -1,11 +1,11 @@
 """Score the whole test split with one model; write its per-position Parquet."""
 
-from visrnn.data import Vocab, array_sha256, load_split
+from visrnn.data import Vocab, load_split
 from visrnn.devices import acquire_device
 from visrnn.evaluation import score_sequence
 from visrnn.models import load_checkpoint
 from visrnn.runner import script
-from visrnn.scores import Scores, write_scores
+from visrnn.scores import scores_for_test_split, write_scores
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
@@ -18,14 +18,8 @@ with script(snakemake) as log:
                 f"{snakemake.input.vocab}; retrain it"
             )
         p_target, argmax = score_sequence(model, test_ids, slot.device)
-    scores = Scores(
-        model=snakemake.wildcards.model,
-        dataset=snakemake.wildcards.ds,
-        vocab_sha256=vocab.sha256,
-        test_sha256=array_sha256(test_ids),
-        target=test_ids[1:],
-        p_target=p_target,
-        argmax=argmax,
+    scores = scores_for_test_split(
+        snakemake.wildcards.model, snakemake.wildcards.ds, vocab.sha256, test_ids, p_target, argmax
     )
     write_scores(snakemake.output[0], scores)
     log.info("%s: test loss %.4f nats over %d positions", scores.model, scores.loss, len(p_target))
