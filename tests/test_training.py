@@ -178,3 +178,35 @@ def test_a_resume_checkpoint_of_other_settings_is_ignored(tmp_path: Path) -> Non
     _tiny_run(tmp_path, epochs=1)
     again = read_csv(tmp_path / "train_log.csv")
     assert [r["train_loss"] for r in again] == [r["train_loss"] for r in fresh]
+
+
+def test_snapshots_are_kept_at_the_configured_iterations(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    ids = np.tile(rng.integers(0, 9, 50), 40).astype(np.uint8)
+    model = CharRNN(ModelConfig("lstm", 10, 12, 2))
+    config = TrainingConfig(batch_size=4, seq_length=10, epochs=2, snapshot_iterations=(1, 3, 78))
+    paths = RunPaths(
+        tmp_path / "best.pt",
+        tmp_path / "log.csv",
+        tmp_path / "resume.pt",
+        snapshots=tmp_path / "snapshots",
+    )
+    train(
+        model,
+        ids[:1600],
+        ids[1600:],
+        config,
+        paths,
+        device=torch.device("cpu"),
+        fingerprint="snap",
+        checkpoint_meta={"model_id": "lstm-2L-t"},
+    )
+    # 1599 characters in 4 streams of 399 steps: 39 batches of 10 per epoch, 78 in all.
+    snaps = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
+    assert snaps == ["iter-000001.pt", "iter-000003.pt", "iter-000078.pt"]
+    last, meta = load_checkpoint(tmp_path / "snapshots" / "iter-000078.pt")
+    assert meta["iteration"] == 78 and meta["model_id"] == "lstm-2L-t"
+    for (key, value), trained in zip(
+        last.state_dict().items(), model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(value, trained), key

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 LEFT_THRESHOLD = 0.1
 RIGHT_THRESHOLD = 0.9
 #: Columns of the saturation table, one row per gate unit of every model.
+_MARGIN = 0.03
+
 ROW_COLUMNS = ("model", "layer", "gate", "unit", "left_fraction", "right_fraction")
 
 _GATE_LABELS = {
@@ -134,8 +136,9 @@ def saturation_figure(rows: Sequence[Mapping[str, Any]], title: str) -> Figure:
                 edgecolors="none",
             )
             ax.plot([0, 1], [1, 0], color="black", linewidth=0.8, linestyle="--")
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
+            # A small margin keeps points on the edges (never saturated: 0, 0) visible.
+            ax.set_xlim(-_MARGIN, 1 + _MARGIN)
+            ax.set_ylim(-_MARGIN, 1 + _MARGIN)
             ax.set_aspect("equal")
             if row_index == 0:
                 ax.set_title(f"layer {layer + 1}")
