@@ -54,7 +54,12 @@ def _tiny_run(tmp_path: Path, epochs: int = 3, **overrides) -> tuple[CharRNN, Ru
     config = TrainingConfig(
         batch_size=4, seq_length=10, epochs=epochs, lr_decay_after=1, **overrides
     )
-    paths = RunPaths(tmp_path / "best.pt", tmp_path / "train_log.csv", tmp_path / "resume.pt")
+    paths = RunPaths(
+        tmp_path / "best.pt",
+        tmp_path / "train_log.csv",
+        tmp_path / "resume.pt",
+        snapshots=tmp_path / "snapshots",
+    )
     summary = train(
         model,
         ids[:1600],
@@ -181,26 +186,7 @@ def test_a_resume_checkpoint_of_other_settings_is_ignored(tmp_path: Path) -> Non
 
 
 def test_snapshots_are_kept_at_the_configured_iterations(tmp_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    ids = np.tile(rng.integers(0, 9, 50), 40).astype(np.uint8)
-    model = CharRNN(ModelConfig("lstm", 10, 12, 2))
-    config = TrainingConfig(batch_size=4, seq_length=10, epochs=2, snapshot_iterations=(1, 3, 78))
-    paths = RunPaths(
-        tmp_path / "best.pt",
-        tmp_path / "log.csv",
-        tmp_path / "resume.pt",
-        snapshots=tmp_path / "snapshots",
-    )
-    train(
-        model,
-        ids[:1600],
-        ids[1600:],
-        config,
-        paths,
-        device=torch.device("cpu"),
-        fingerprint="snap",
-        checkpoint_meta={"model_id": "lstm-2L-t"},
-    )
+    model, _, _ = _tiny_run(tmp_path, epochs=2, snapshot_iterations=(1, 3, 78))
     # 1599 characters in 4 streams of 399 steps: 39 batches of 10 per epoch, 78 in all.
     snaps = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
     assert snaps == ["iter-000001.pt", "iter-000003.pt", "iter-000078.pt"]
