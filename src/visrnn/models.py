@@ -166,12 +166,21 @@ _ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
 }
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: LanguageModel, **extra: Any) -> None:
-    """Save architecture and weights (CPU tensors) with any extra metadata, atomically."""
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: LanguageModel,
+    state_dict: dict[str, Tensor] | None = None,
+    **extra: Any,
+) -> None:
+    """Save architecture and weights (CPU tensors) with any extra metadata, atomically.
+
+    ``state_dict`` saves other weights for the same architecture (the best epoch's, say).
+    """
+    weights = model.state_dict() if state_dict is None else state_dict
     payload = {
         "architecture": type(model).__name__,
         "config": asdict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
         **extra,
     }
     with atomic_path(path) as tmp:

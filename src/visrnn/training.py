@@ -6,8 +6,10 @@ next (truncated backpropagation through time). RMSProp, gradient-norm clipping, 
 decay after ``lr_decay_after`` epochs, and the checkpoint with the best validation loss kept.
 
 A run writes a resume checkpoint after every epoch. Rerun after a crash, it continues from
-there and ends with the same weights as an uninterrupted run (bitwise on CPU): optimizer state
-and random-number state are part of the checkpoint, and every epoch starts from a zero state.
+there and ends with the same weights as an uninterrupted run (bitwise on CPU): optimizer state,
+random-number state and the best weights so far are part of the checkpoint, and every epoch
+starts from a zero state. The best checkpoint and the log are written once, when the run
+completes, so their presence means a finished run (Snakemake may delete them after a crash).
 """
 
 from __future__ import annotations
@@ -158,7 +160,14 @@ def train(
         alpha=config.rmsprop_alpha,
         eps=config.rmsprop_eps,
     )
-    progress = {"epoch": 0, "iteration": 0, "best_val": math.inf, "best_epoch": 0, "log": []}
+    progress = {
+        "epoch": 0,
+        "iteration": 0,
+        "best_val": math.inf,
+        "best_epoch": 0,
+        "best_state": None,
+        "log": [],
+    }
     if paths.resume.exists():
         progress = _resume(paths.resume, model, optimizer, fingerprint) or progress
 
@@ -217,11 +226,19 @@ def train(
             row["chars_per_second"],
         )
         if val_loss < progress["best_val"]:
-            progress.update(best_val=val_loss, best_epoch=epoch)
-            save_checkpoint(paths.best, model, epoch=epoch, val_loss=val_loss, **checkpoint_meta)
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            progress.update(best_val=val_loss, best_epoch=epoch, best_state=best_state)
         progress["epoch"] = epoch
         _save_resume(paths.resume, model, optimizer, progress, fingerprint)
 
+    save_checkpoint(
+        paths.best,
+        model,
+        state_dict=progress["best_state"],
+        epoch=progress["best_epoch"],
+        val_loss=progress["best_val"],
+        **checkpoint_meta,
+    )
     write_csv(paths.log, progress["log"], LOG_COLUMNS)
     paths.resume.unlink(missing_ok=True)
     return {"best_val_loss": progress["best_val"], "best_epoch": progress["best_epoch"]}
