@@ -143,7 +143,7 @@ def test_a_config_change_reruns_only_what_it_affects(workflow_copy: Path, demo_r
 
     override.write_text(yaml.safe_dump({"training": {"epochs": 1}}))
     jobs = dry_run(workflow_copy, demo_run, "--configfile", *configs)
-    assert jobs.get("train_model") == 24 and jobs.get("train_nnn") == 12
+    assert jobs.get("train_model") == 24 and jobs.get("train_nnn") == 8
     assert "corpus" not in jobs and "ngram_model" not in jobs
 
 
@@ -170,8 +170,8 @@ def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_
         jobs = dry_run(workflow_copy, demo_run)
     finally:
         restore()
-    assert jobs["train_model"] == 24 and jobs["train_nnn"] == 12
-    assert jobs["evaluate_model"] == 18 and jobs["test_losses"] == 2
+    assert jobs["train_model"] == 24 and jobs["train_nnn"] == 8
+    assert jobs["evaluate_model"] == 16 and jobs["test_losses"] == 2
     for untouched in ("corpus", "split_corpus", "model_sizes", "ngram_model", "ngram_scores"):
         assert untouched not in jobs
     assert dry_run(workflow_copy, demo_run) == {}

@@ -35,6 +35,9 @@ from visrnn.models import LanguageModel, detach_state, save_checkpoint
 
 logger = logging.getLogger(__name__)
 
+#: Version of the resume checkpoint's layout; a file of another version is not resumed.
+RESUME_FORMAT = 2
+
 LOG_COLUMNS = (
     "epoch",
     "iteration",
@@ -304,6 +307,7 @@ def _save_resume(
     fingerprint: str,
 ) -> None:
     payload = {
+        "format": RESUME_FORMAT,
         "fingerprint": fingerprint,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -319,7 +323,7 @@ def _resume(
     path: Path, model: LanguageModel, optimizer: torch.optim.Optimizer, fingerprint: str
 ) -> dict | None:
     payload = torch.load(path, map_location="cpu", weights_only=False)
-    if payload.get("fingerprint") != fingerprint:
+    if payload.get("format") != RESUME_FORMAT or payload.get("fingerprint") != fingerprint:
         logger.warning("ignoring %s: it belongs to a run with other settings", path)
         return None
     model.load_state_dict(payload["model"])
