@@ -124,6 +124,31 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
         for figure in ("test_losses.png", "baselines.png"):
             assert (results / "figures" / figure).read_bytes()[:4] == b"\x89PNG"
         assert not list(results.rglob(".*.tmp")), "a temporary file was left behind"
+        # Every stage reports its time and peak memory in a Snakemake benchmark file.
+        benchmarks = {
+            p.relative_to(results / "benchmarks").parts[0]
+            for p in (results / "benchmarks").rglob("*.tsv")
+        }
+        stages = {
+            "corpus.tsv",
+            "split_corpus.tsv",
+            "train",
+            "evaluate",
+            "test_losses.tsv",
+            "ngram",
+            "baselines_table.tsv",
+            "activations",
+            "saturation",
+            "saturation_figures.tsv",
+            "interpretable_cells.tsv",
+            "agreement_tsne.tsv",
+            "error_overlap.tsv",
+            "char_advantage.tsv",
+            "training_dynamics.tsv",
+        }
+        assert stages <= benchmarks
+        header = next((results / "benchmarks").rglob("*.tsv")).read_text().split()[:4]
+        assert "max_rss" in header
 
 
 def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path) -> None:

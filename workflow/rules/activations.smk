@@ -65,6 +65,8 @@ rule saturation_figures:
         ),
     log:
         "results/{ds}/logs/saturation_figures.log",
+    benchmark:
+        "results/{ds}/benchmarks/saturation_figures.tsv"
     conda:
         "../../envs/pytorch.yaml"
     script:
@@ -89,6 +91,8 @@ rule interpretable_cells:
         ),
     log:
         "results/{ds}/logs/interpretable_cells.log",
+    benchmark:
+        "results/{ds}/benchmarks/interpretable_cells.tsv"
     conda:
         "../../envs/pytorch.yaml"
     params:

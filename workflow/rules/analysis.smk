@@ -16,6 +16,8 @@ rule agreement_tsne:
         ),
     log:
         "results/{ds}/logs/agreement_tsne.log",
+    benchmark:
+        "results/{ds}/benchmarks/agreement_tsne.tsv"
     conda:
         "../../envs/pytorch.yaml"
     params:
@@ -40,6 +42,8 @@ rule error_overlap:
         ),
     log:
         "results/{ds}/logs/error_overlap.log",
+    benchmark:
+        "results/{ds}/benchmarks/error_overlap.tsv"
     conda:
         "../../envs/pytorch.yaml"
     script:
@@ -63,6 +67,8 @@ rule char_advantage:
         ),
     log:
         "results/{ds}/logs/char_advantage.log",
+    benchmark:
+        "results/{ds}/benchmarks/char_advantage.tsv"
     conda:
         "../../envs/pytorch.yaml"
     script:
@@ -87,6 +93,8 @@ rule closing_brace:
         ),
     log:
         "results/{ds}/logs/closing_brace.log",
+    benchmark:
+        "results/{ds}/benchmarks/closing_brace.tsv"
     conda:
         "../../envs/pytorch.yaml"
     script:

@@ -98,6 +98,8 @@ rule baselines_table:
         ),
     log:
         "results/{ds}/logs/baselines_table.log",
+    benchmark:
+        "results/{ds}/benchmarks/baselines_table.tsv"
     conda:
         "../../envs/pytorch.yaml"
     params:

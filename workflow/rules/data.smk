@@ -33,6 +33,8 @@ rule split_corpus:
         vocab="results/{ds}/data/vocab.json",
     log:
         "results/{ds}/logs/split_corpus.log",
+    benchmark:
+        "results/{ds}/benchmarks/split_corpus.tsv"
     conda:
         "../../envs/pytorch.yaml"
     params:

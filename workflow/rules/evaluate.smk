@@ -40,6 +40,8 @@ rule test_losses:
         ),
     log:
         "results/{ds}/logs/test_losses.log",
+    benchmark:
+        "results/{ds}/benchmarks/test_losses.tsv"
     conda:
         "../../envs/pytorch.yaml"
     params:
