@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from visrnn.data import Vocab, save_split, split_bounds
+from visrnn.data import SPLIT_NAMES, Vocab, save_split, split_bounds
 from visrnn.runner import script
 
 with script(snakemake) as log:
     corpus = Path(snakemake.input.corpus).read_bytes()
     bounds = split_bounds(len(corpus), snakemake.params.split)
-    for (start, stop), split in zip(bounds, ("train", "val", "test"), strict=True):
+    for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
         if stop - start < 2:
             raise ValueError(
                 f"datasets.{snakemake.wildcards.ds}: the {split} split has {stop - start} "
@@ -17,7 +17,7 @@ with script(snakemake) as log:
             )
     train_start, train_stop = bounds[0]
     vocab = Vocab.from_bytes(corpus[train_start:train_stop])
-    for (start, stop), split in zip(bounds, ("train", "val", "test"), strict=True):
+    for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
         ids = vocab.encode(corpus[start:stop])
         save_split(snakemake.output[split], ids)
         log.info(
