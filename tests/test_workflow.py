@@ -4,6 +4,7 @@ workflow in a temporary directory."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -149,6 +150,26 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
         assert stages <= benchmarks
         header = next((results / "benchmarks").rglob("*.tsv")).read_text().split()[:4]
         assert "max_rss" in header
+
+
+def test_demo_peels_every_lstm_error_of_wp_with_the_oracles(demo_run: Path) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())["analysis"]["oracles"]
+    results = demo_run / "results" / "wp"
+    rows = list(csv.DictReader((results / "tables" / "oracles.csv").open()))
+    for role in ("large", "small"):
+        mine = [row for row in rows if row["role"] == role]
+        model = config["models"][role]
+        assert {row["model"] for row in mine} == {model}
+        errors = int((read_scores(results / "eval" / f"{model}.parquet").p_target < 0.5).sum())
+        assert sum(int(row["errors_removed"]) for row in mine) == errors
+        assert mine[0]["oracle"] == f"{config['ngram'][0]}-gram" and mine[-1]["errors_left"] == "0"
+        assert (results / "figures" / f"oracles_pie_{role}.png").read_bytes()[:4] == b"\x89PNG"
+        page = (results / "figures" / f"oracles_examples_{role}.html").read_text()
+        assert '<span class="err">' in page and model in page
+    comparison = list(csv.DictReader((results / "tables" / "oracles_comparison.csv").open()))
+    assert comparison[-1]["family"] == "total"
+    assert (results / "benchmarks" / "error_oracles.tsv").is_file()
+    assert not (demo_run / "results" / "lk" / "tables" / "oracles.csv").exists()
 
 
 def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path) -> None:

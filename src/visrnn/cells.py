@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from visrnn.data import symbol_name
 from visrnn.files import atomic_path
 from visrnn.plotting import new_figure, save_figure
+from visrnn.textpage import CR, LF, TAB, breaks_line, hex_color, html_char, is_printable, page
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ POSITIVE_RGB = np.array([0.25, 0.45, 0.95])
 _CONSTANT_TOLERANCE = 1e-9
 #: Float64 working memory per chunk of activation rows; small enough to stay in cache.
 _CHUNK_BYTES = 4 << 20
-
-_LF, _CR, _TAB = 0x0A, 0x0D, 0x09
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,52 +175,6 @@ def _check_lengths(text: bytes, values: np.ndarray) -> np.ndarray:
     return array
 
 
-def _breaks_line(text: bytes, index: int) -> bool:
-    """Whether the display breaks the line after byte ``index`` (a CRLF breaks once)."""
-    byte = text[index]
-    if byte == _LF:
-        return True
-    return byte == _CR and (index + 1 == len(text) or text[index + 1] != _LF)
-
-
-def _is_printable(byte: int) -> bool:
-    return 0x20 <= byte <= 0x7E
-
-
-def _html_char(text: bytes, index: int) -> tuple[str, str]:
-    """The HTML content of byte ``index`` and the CSS class for it ('' if none)."""
-    byte = text[index]
-    if _is_printable(byte):
-        return html.escape(chr(byte)), ""
-    if byte == _TAB:
-        return "\t", ""
-    if byte in (_CR, _LF):  # a coloured blank, so the cell's value at a line end shows
-        return (" \n" if _breaks_line(text, index) else " "), ""
-    return html.escape(symbol_name(byte)), "byte"
-
-
-def _hex_color(rgb: np.ndarray) -> str:
-    red, green, blue = (round(float(c) * 255) for c in rgb)
-    return f"#{red:02x}{green:02x}{blue:02x}"
-
-
-_PAGE_STYLE = """
-body { font-family: sans-serif; margin: 2em; }
-.text { font-family: monospace; white-space: pre-wrap; tab-size: 8; line-height: 1.5; }
-.byte { font-size: 70%; color: #444; }
-table { border-collapse: collapse; }
-td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }
-"""
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n<style>{_PAGE_STYLE}</style>\n</head>\n"
-        f"<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
-    )
-
-
 def render_html(text: bytes, values: np.ndarray, title: str) -> str:
     """A self-contained HTML page of ``text`` with each byte's background coloured by value.
 
@@ -233,20 +186,20 @@ def render_html(text: bytes, values: np.ndarray, title: str) -> str:
     colors = value_to_rgb(array)
     spans = []
     for index, value in enumerate(array):
-        content, css_class = _html_char(text, index)
+        content, css_class = html_char(text, index)
         hover = html.escape(f"{index}: {symbol_name(text[index])} {value:+.3f}", quote=True)
         class_attribute = f' class="{css_class}"' if css_class else ""
         spans.append(
-            f'<span style="background:{_hex_color(colors[index])}"{class_attribute} '
+            f'<span style="background:{hex_color(colors[index])}"{class_attribute} '
             f'title="{hover}">{content}</span>'
         )
     legend = (
         f'<p>Background: value of the cell, <span style="background:'
-        f'{_hex_color(value_to_rgb(np.array([-1.0]))[0])}">-1</span> to '
-        f'<span style="background:{_hex_color(value_to_rgb(np.array([1.0]))[0])}">+1</span>'
+        f'{hex_color(value_to_rgb(np.array([-1.0]))[0])}">-1</span> to '
+        f'<span style="background:{hex_color(value_to_rgb(np.array([1.0]))[0])}">+1</span>'
         " (hover a character for its value).</p>"
     )
-    return _page(title, f'{legend}\n<div class="text">{"".join(spans)}</div>')
+    return page(title, f'{legend}\n<div class="text">{"".join(spans)}</div>')
 
 
 def layout_cells(text: bytes, width: int) -> list[tuple[int, int, int]]:
@@ -260,13 +213,13 @@ def layout_cells(text: bytes, width: int) -> list[tuple[int, int, int]]:
     cells = []
     row = column = 0
     for index, byte in enumerate(text):
-        span = min(8 - column % 8, width) if byte == _TAB else 1
+        span = min(8 - column % 8, width) if byte == TAB else 1
         if column + span > width:
             row, column = row + 1, 0
-            span = min(8, width) if byte == _TAB else 1
+            span = min(8, width) if byte == TAB else 1
         cells.append((row, column, span))
         column += span
-        if byte in (_CR, _LF) and _breaks_line(text, index):
+        if byte in (CR, LF) and breaks_line(text, index):
             row, column = row + 1, 0
     return cells
 
@@ -296,9 +249,9 @@ def render_png(
     ax = fig.add_subplot()
     ax.imshow(image, aspect="auto", interpolation="nearest", extent=(0, width, rows, 0))
     for (row, column, _), byte in zip(cells, shown, strict=True):
-        if byte == 0x20 or byte in (_TAB, _CR, _LF):
+        if byte == 0x20 or byte in (TAB, CR, LF):
             continue
-        glyph, color = (chr(byte), "black") if _is_printable(byte) else ("\u00b7", "dimgray")
+        glyph, color = (chr(byte), "black") if is_printable(byte) else ("\u00b7", "dimgray")
         ax.text(
             column + 0.5,
             row + 0.5,
@@ -355,4 +308,4 @@ def write_index(
         "<table>\n" + "\n".join(lines) + "\n</table>"
     )
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(_page(title, body), encoding="utf-8")
+        Path(tmp).write_text(page(title, body), encoding="utf-8")

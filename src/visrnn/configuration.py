@@ -10,6 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from visrnn.grid import ModelSpec
+
 
 class ConfigError(ValueError):
     """A config value that cannot work; the message names its key."""
@@ -26,10 +28,9 @@ def check_config(config: Mapping[str, Any]) -> None:
         if dataset["kind"] == "kernel_tarball" and "max_bytes" not in dataset:
             raise ConfigError(f"datasets.{name}.max_bytes: required for a kernel tarball")
     grid = config["grid"]
+    _check_oracles(config)
     dynamics = config.get("analysis", {}).get("dynamics")
     if dynamics and "model" in dynamics:
-        from visrnn.grid import ModelSpec
-
         spec = ModelSpec.parse(dynamics["model"])
         if spec.num_layers not in grid["layers"] or spec.budget not in grid["budgets"]:
             raise ConfigError(
@@ -45,3 +46,33 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"analysis.reference_ngram: {reference} is not among baselines.ngram.n {ngram_n}"
         )
+
+
+def _check_oracles(config: Mapping[str, Any]) -> None:
+    oracles = config.get("analysis", {}).get("oracles", {})
+    if not oracles.get("datasets"):
+        return
+    unknown = [ds for ds in oracles["datasets"] if ds not in config["datasets"]]
+    if unknown:
+        raise ConfigError(
+            f"analysis.oracles.datasets: {unknown} not among datasets {list(config['datasets'])}"
+        )
+    grid = config["grid"]
+    if "lstm" not in grid["types"]:
+        raise ConfigError("analysis.oracles: the oracles analyse LSTMs; add lstm to grid.types")
+    ngram_n = config.get("baselines", {}).get("ngram", {}).get("n", [])
+    missing = [n for n in oracles.get("ngram", []) if n not in ngram_n]
+    if "ngram" in oracles.get("order", []) and missing:
+        raise ConfigError(
+            f"analysis.oracles.ngram: {missing} not among baselines.ngram.n {ngram_n}; "
+            "the n-gram oracles read those baselines' scores"
+        )
+    for role, selector in oracles.get("models", {}).items():
+        if selector in ("best", "best-smallest"):
+            continue
+        spec = ModelSpec.parse(selector)
+        if spec.num_layers not in grid["layers"] or spec.budget not in grid["budgets"]:
+            raise ConfigError(
+                f"analysis.oracles.models.{role}: {selector} is not in the model grid "
+                f"(layers {grid['layers']}, budgets {list(grid['budgets'])})"
+            )

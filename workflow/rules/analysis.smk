@@ -1,5 +1,6 @@
 # The long-range analyses, one rule per paper figure: agreement t-SNE (Fig. 1 right), error
-# overlap and per-character advantage (Fig. 4), closing brace and training dynamics (Fig. 5).
+# overlap and per-character advantage (Fig. 4), closing brace and training dynamics (Fig. 5),
+# and the error oracles (Fig. 6).
 
 
 rule agreement_tsne:
@@ -120,6 +121,7 @@ rule dynamics_snapshots:
     resources:
         gpu=1,
         mem_mb=4000,
+        runtime=6 * 60,
     params:
         model=DYNAMICS_MODEL,
         budgets=config["grid"]["budgets"],
@@ -152,5 +154,59 @@ rule training_dynamics:
     threads: config["training"]["threads"]
     resources:
         gpu=1,
+        mem_mb=4000,
+        runtime=2 * 60,
     script:
         "../scripts/training_dynamics.py"
+
+
+rule error_oracles:
+    input:
+        unpack(split_files),
+        test_losses="results/{ds}/tables/test_losses.csv",
+        evals=lambda wildcards: oracle_evals(wildcards.ds),
+        vocab="results/{ds}/data/vocab.json",
+        code=code("error_oracles"),
+    output:
+        table="results/{ds}/tables/oracles.csv",
+        comparison="results/{ds}/tables/oracles_comparison.csv",
+        pie_large=report(
+            "results/{ds}/figures/oracles_pie_large.png",
+            caption="../report/oracles.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+        pie_small=report(
+            "results/{ds}/figures/oracles_pie_small.png",
+            caption="../report/oracles.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+        scaling=report(
+            "results/{ds}/figures/oracles_scaling.png",
+            caption="../report/oracles_scaling.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+        examples_large=report(
+            "results/{ds}/figures/oracles_examples_large.html",
+            caption="../report/oracles_examples.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+        examples_small=report(
+            "results/{ds}/figures/oracles_examples_small.html",
+            caption="../report/oracles_examples.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+    log:
+        "results/{ds}/logs/error_oracles.log",
+    benchmark:
+        "results/{ds}/benchmarks/error_oracles.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    params:
+        oracles=config["analysis"]["oracles"],
+    script:
+        "../scripts/error_oracles.py"

@@ -135,6 +135,18 @@ def baseline_evals(ds):
     ]
 
 
+def oracle_evals(ds):
+    """Scores the error oracles read: every LSTM (the two compared are chosen by test loss)
+    and the n-gram baselines of the n-gram oracles."""
+    oracles = config["analysis"]["oracles"]
+    lstms = [
+        f"results/{ds}/eval/{spec.model_id}.parquet"
+        for spec in GRID
+        if spec.model_type == "lstm"
+    ]
+    return lstms + [f"results/{ds}/eval/ngram-{n}.parquet" for n in oracles["ngram"]]
+
+
 def nnn_checkpoints(ds):
     return [f"results/{ds}/models/nnn-{n}/best.pt" for n in NNN_N]
 
@@ -179,4 +191,6 @@ def final_outputs():
             outputs.append(f"results/{ds}/tables/closing_brace.csv")
         if DYNAMICS_MODEL:
             outputs.append(f"results/{ds}/tables/training_dynamics.csv")
+        if ds in config["analysis"]["oracles"]["datasets"]:
+            outputs.append(f"results/{ds}/tables/oracles.csv")
     return outputs
