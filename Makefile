@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint --directory .test
+	$(BIN)/snakemake --lint --directory .test --profile profiles/slurm
 
 clean-demo:
 	rm -rf .test/results .test/.snakemake

@@ -11,8 +11,13 @@ max_order=21
 py="$venv/bin/python"
 jobs=$(nproc 2>/dev/null || echo 2)
 
+# Boost from the system, or from the target environment itself (a conda env: envs/kenlm.yaml).
 have_boost() {
-    [ -f /usr/include/boost/program_options.hpp ] && [ -f /usr/include/boost/thread.hpp ]
+    local dir
+    for dir in /usr/include "$venv/include"; do
+        [ -f "$dir/boost/program_options.hpp" ] && [ -f "$dir/boost/thread.hpp" ] && return 0
+    done
+    return 1
 }
 
 if ! have_boost; then
@@ -39,6 +44,7 @@ src="$work/kenlm-$version"
 
 # The programs: lmplz (estimation) and build_binary (ARPA -> binary trie).
 cmake -S "$src" -B "$work/build" -DKENLM_MAX_ORDER=$max_order -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$(cd "$venv" && pwd)" \
     -DCOMPILE_TESTS=OFF >"$work/cmake.log" 2>&1 || { cat "$work/cmake.log" >&2; exit 1; }
 cmake --build "$work/build" --target lmplz build_binary -j "$jobs" >"$work/build.log" 2>&1 \
     || { tail -50 "$work/build.log" >&2; exit 1; }

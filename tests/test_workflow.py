@@ -1,6 +1,7 @@
 """The workflow end to end: the demo preset through Snakemake, reruns, the paper's plan,
 and clear errors for bad configs and data. Each test runs Snakemake on a copy of the
-workflow in a temporary directory."""
+workflow in a temporary directory (the fixtures ``workflow_copy`` and ``demo_run`` are in
+conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,89 +9,20 @@ import csv
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
 from visrnn.scores import read_scores
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-
-
-def snakemake(workflow: Path, workdir: Path, *args: str, check: bool = True):
-    """Run Snakemake on ``workflow`` (a copy of this repo) in ``workdir``."""
-    command = [
-        str(SNAKEMAKE),
-        "-s",
-        str(workflow / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        "2",
-        *args,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ})
-    if check and done.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-def planned_jobs(output: str) -> dict[str, int]:
-    """Rule -> job count from a dry run's 'Job stats' table ({} when nothing is to be done)."""
-    jobs, table = {}, False
-    for line in output.splitlines():
-        if line.startswith("job "):
-            table = True
-        elif table and (match := re.match(r"^(\w+)\s+(\d+)$", line.strip())):
-            if match[1] != "total":
-                jobs[match[1]] = int(match[2])
-        elif table and not line.strip():
-            break
-    return jobs
-
 
 def dry_run(workflow: Path, workdir: Path, *args: str) -> dict[str, int]:
     done = snakemake(workflow, workdir, "-n", *args)
     return planned_jobs(done.stdout + done.stderr)
-
-
-@pytest.fixture(scope="session")
-def workflow_copy(tmp_path_factory) -> Path:
-    """Snakefile, workflow/, envs/ and src/ copied, so that tests may edit the code."""
-    copy = tmp_path_factory.mktemp("repo")
-    shutil.copy(REPO / "Snakefile", copy / "Snakefile")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for folder in ("workflow", "envs", "src"):
-        shutil.copytree(REPO / folder, copy / folder, ignore=ignore)
-    return copy
-
-
-def demo_config(shared_data: Path) -> dict:
-    config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
-    config["corpus_dirs"] = [str(shared_data)]
-    return config
-
-
-def write_config(workdir: Path, config: dict) -> Path:
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    return workdir
-
-
-@pytest.fixture(scope="session")
-def demo_run(workflow_copy: Path, shared_data: Path, tmp_path_factory) -> Path:
-    workdir = write_config(tmp_path_factory.mktemp("demo"), demo_config(shared_data))
-    started = time.perf_counter()
-    snakemake(workflow_copy, workdir)
-    print(f"\ndemo preset: {time.perf_counter() - started:.0f} s on 2 cores")
-    return workdir
 
 
 def test_demo_writes_the_output_contract(demo_run: Path) -> None:

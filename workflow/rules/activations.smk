@@ -21,6 +21,7 @@ rule dump_activations:
     threads: 1  # batch-1 recurrence: more threads only wait on each other
     resources:
         mem_mb=2000,
+        runtime=60,
     params:
         max_chars=config["activations"]["max_chars"],
         row_group=config["activations"]["row_group"],
@@ -55,7 +56,12 @@ rule saturation_figures:
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("saturation_figures"),
     output:
-        table="results/{ds}/tables/gate_saturation.csv",
+        table=report(
+            "results/{ds}/tables/gate_saturation.csv",
+            caption="../report/tables/gate_saturation.rst",
+            category="Figure 3: gate saturation",
+            subcategory="{ds}",
+        ),
         figures=report(
             directory("results/{ds}/figures/saturation"),
             patterns=["{name}.png"],
@@ -81,7 +87,12 @@ rule interpretable_cells:
         vocab="results/{ds}/data/vocab.json",
         code=code("interpretable_cells"),
     output:
-        table="results/{ds}/tables/cell_ranking.csv",
+        table=report(
+            "results/{ds}/tables/cell_ranking.csv",
+            caption="../report/tables/cell_ranking.rst",
+            category="Figure 2: interpretable cells",
+            subcategory="{ds}",
+        ),
         pages=report(
             directory("results/{ds}/figures/cells"),
             htmlindex="index.html",

@@ -8,7 +8,12 @@ rule agreement_tsne:
         evals=lambda wildcards: model_evals(wildcards.ds),
         code=code("agreement_tsne"),
     output:
-        table="results/{ds}/tables/agreement.csv",
+        table=report(
+            "results/{ds}/tables/agreement.csv",
+            caption="../report/tables/agreement.rst",
+            category="Figure 1: model comparison",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/agreement_tsne.png",
             caption="../report/agreement.rst",
@@ -20,7 +25,7 @@ rule agreement_tsne:
     benchmark:
         "results/{ds}/benchmarks/agreement_tsne.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         seed=config["analysis"]["tsne_seed"],
     script:
@@ -34,7 +39,12 @@ rule error_overlap:
         evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
         code=code("error_overlap"),
     output:
-        table="results/{ds}/tables/error_overlap.csv",
+        table=report(
+            "results/{ds}/tables/error_overlap.csv",
+            caption="../report/tables/error_overlap.rst",
+            category="Figure 4: errors",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/error_overlap.png",
             caption="../report/error_overlap.rst",
@@ -46,7 +56,7 @@ rule error_overlap:
     benchmark:
         "results/{ds}/benchmarks/error_overlap.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     script:
         "../scripts/error_overlap.py"
 
@@ -59,7 +69,12 @@ rule char_advantage:
         vocab="results/{ds}/data/vocab.json",
         code=code("char_advantage"),
     output:
-        table="results/{ds}/tables/char_advantage.csv",
+        table=report(
+            "results/{ds}/tables/char_advantage.csv",
+            caption="../report/tables/char_advantage.rst",
+            category="Figure 4: errors",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/char_advantage.png",
             caption="../report/char_advantage.rst",
@@ -71,7 +86,7 @@ rule char_advantage:
     benchmark:
         "results/{ds}/benchmarks/char_advantage.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     script:
         "../scripts/char_advantage.py"
 
@@ -85,7 +100,12 @@ rule closing_brace:
         vocab="results/{ds}/data/vocab.json",
         code=code("closing_brace"),
     output:
-        table="results/{ds}/tables/closing_brace.csv",
+        table=report(
+            "results/{ds}/tables/closing_brace.csv",
+            caption="../report/tables/closing_brace.rst",
+            category="Figure 5: long-range dependencies",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/closing_brace.png",
             caption="../report/closing_brace.rst",
@@ -97,7 +117,7 @@ rule closing_brace:
     benchmark:
         "results/{ds}/benchmarks/closing_brace.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     script:
         "../scripts/closing_brace.py"
 
@@ -138,7 +158,12 @@ rule training_dynamics:
         test="results/{ds}/data/test.npy",
         code=code("training_dynamics"),
     output:
-        table="results/{ds}/tables/training_dynamics.csv",
+        table=report(
+            "results/{ds}/tables/training_dynamics.csv",
+            caption="../report/tables/training_dynamics.rst",
+            category="Figure 5: long-range dependencies",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/training_dynamics.png",
             caption="../report/training_dynamics.rst",
@@ -168,8 +193,18 @@ rule error_oracles:
         vocab="results/{ds}/data/vocab.json",
         code=code("error_oracles"),
     output:
-        table="results/{ds}/tables/oracles.csv",
-        comparison="results/{ds}/tables/oracles_comparison.csv",
+        table=report(
+            "results/{ds}/tables/oracles.csv",
+            caption="../report/tables/oracles.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
+        comparison=report(
+            "results/{ds}/tables/oracles_comparison.csv",
+            caption="../report/tables/oracles_comparison.rst",
+            category="Figure 6: error oracles",
+            subcategory="{ds}",
+        ),
         pie_large=report(
             "results/{ds}/figures/oracles_pie_large.png",
             caption="../report/oracles.rst",
@@ -205,7 +240,7 @@ rule error_oracles:
     benchmark:
         "results/{ds}/benchmarks/error_oracles.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         oracles=config["analysis"]["oracles"],
     script:

@@ -18,6 +18,7 @@ rule ngram_model:
     resources:
         mem_mb=lambda wildcards: 2
         * parse_memory_mb(config["baselines"]["ngram"]["memory"]),
+        runtime=2 * 60,
     params:
         memory=config["baselines"]["ngram"]["memory"],
     script:
@@ -78,7 +79,7 @@ rule select_nnn:
     log:
         "results/{ds}/logs/select/nnn-{n}.log",
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     script:
         "../scripts/select_model.py"
 
@@ -89,7 +90,12 @@ rule baselines_table:
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("baselines_table"),
     output:
-        table="results/{ds}/tables/baselines.csv",
+        table=report(
+            "results/{ds}/tables/baselines.csv",
+            caption="../report/tables/baselines.rst",
+            category="Table 2: n-gram and n-NN baselines",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/baselines.png",
             caption="../report/baselines.rst",
@@ -101,7 +107,7 @@ rule baselines_table:
     benchmark:
         "results/{ds}/benchmarks/baselines_table.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         bootstrap_samples=config["evaluation"]["bootstrap_samples"],
         bootstrap_seed=config["evaluation"]["bootstrap_seed"],

@@ -13,7 +13,7 @@ rule corpus:
     benchmark:
         "results/{ds}/benchmarks/corpus.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         spec=lambda wildcards: config["datasets"][wildcards.ds],
         search_dirs=config["corpus_dirs"],
@@ -36,7 +36,7 @@ rule split_corpus:
     benchmark:
         "results/{ds}/benchmarks/split_corpus.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
     script:

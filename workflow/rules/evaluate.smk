@@ -20,6 +20,7 @@ rule evaluate_model:
     resources:
         gpu=1,
         mem_mb=4000,
+        runtime=60,
     script:
         "../scripts/evaluate_model.py"
 
@@ -31,7 +32,12 @@ rule test_losses:
         sizes="results/{ds}/tables/model_sizes.csv",
         code=code("test_losses"),
     output:
-        table="results/{ds}/tables/test_losses.csv",
+        table=report(
+            "results/{ds}/tables/test_losses.csv",
+            caption="../report/tables/test_losses.rst",
+            category="Figure 1: model comparison",
+            subcategory="{ds}",
+        ),
         figure=report(
             "results/{ds}/figures/test_losses.png",
             caption="../report/test_losses.rst",
@@ -43,7 +49,7 @@ rule test_losses:
     benchmark:
         "results/{ds}/benchmarks/test_losses.tsv"
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         bootstrap_samples=config["evaluation"]["bootstrap_samples"],
         bootstrap_seed=config["evaluation"]["bootstrap_seed"],

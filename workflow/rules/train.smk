@@ -7,11 +7,16 @@ rule model_sizes:
         vocab="results/{ds}/data/vocab.json",
         code=code("model_sizes"),
     output:
-        "results/{ds}/tables/model_sizes.csv",
+        report(
+            "results/{ds}/tables/model_sizes.csv",
+            caption="../report/tables/model_sizes.rst",
+            category="Figure 1: model comparison",
+            subcategory="{ds}",
+        ),
     log:
         "results/{ds}/logs/model_sizes.log",
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     params:
         grid=config["grid"],
     script:
@@ -57,6 +62,6 @@ rule select_model:
     wildcard_constraints:
         model=GRID_MODEL,
     conda:
-        "../../envs/pytorch.yaml"
+        "../../envs/analysis.yaml"
     script:
         "../scripts/select_model.py"
