@@ -7,7 +7,14 @@ import torch
 from visrnn.evaluation import log_prob_chunks, score_sequence
 from visrnn.models import CharRNN, ModelConfig
 from visrnn.nnn import NNN, NNNConfig
-from visrnn.scores import Scores, bootstrap_std, read_comparable, read_scores, write_scores
+from visrnn.scores import (
+    Scores,
+    bootstrap_std,
+    read_comparable,
+    read_scores,
+    require_test_split,
+    write_scores,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,6 +68,15 @@ def test_scores_of_another_split_or_vocabulary_are_refused(tmp_path) -> None:
         read_comparable([tmp_path / "a.parquet", tmp_path / "b.parquet"])
     with pytest.raises(ValueError, match=r"c.parquet .* another vocabulary"):
         read_comparable([tmp_path / "a.parquet", tmp_path / "c.parquet"])
+
+
+def test_scores_of_other_test_characters_are_refused() -> None:
+    scores = _scores("a")
+    test_ids = np.concatenate([[0], scores.target])
+    require_test_split(scores, test_ids, "a.parquet", "test.npy")
+    test_ids[-1] = (test_ids[-1] + 1) % 5
+    with pytest.raises(ValueError, match=r"a.parquet does not score test.npy; rerun"):
+        require_test_split(scores, test_ids, "a.parquet", "test.npy")
 
 
 def test_bootstrap_std_matches_the_standard_error() -> None:

@@ -60,6 +60,8 @@ COMPARISON_COLUMNS = (
 WORD = re.compile(rb"[A-Za-z0-9\x80-\xff]+(?:'[A-Za-z0-9\x80-\xff]+)*")
 SPACE, QUOTES = b" ", b"\"'`"
 LF, CR = ord("\n"), ord("\r")
+#: Stands for "never" in distances and counts: compares greater than any window or threshold.
+_FAR = np.iinfo(np.int64).max
 PUNCTUATION = string.punctuation.encode()
 
 
@@ -155,16 +157,18 @@ def oracles(
             for n in settings["ngram"]:
                 found.append(Oracle(family, f"{n}-gram", ngram_p_target[n] >= threshold))
         elif family == "memory":
-            distance = np.where(test.previous >= 0, test.starts - test.previous, np.iinfo(int).max)
+            # How far back the target's word occurred before, from the word's second character.
+            distance = np.where(test.previous >= 0, test.starts - test.previous, _FAR)
+            from_second = in_word & (target_offset >= 1)
+            target_distance = np.full(len(target_word), _FAR)
+            target_distance[from_second] = distance[target_word[from_second]]
             for n in settings["memory"]:
-                repeated = in_word & (target_offset >= 1)
-                repeated[repeated] = distance[target_word[repeated]] <= n
-                found.append(Oracle(family, f"{n}-memory", repeated))
+                found.append(Oracle(family, f"{n}-memory", target_distance <= n))
         elif family == "rare_words":
+            target_count = np.full(len(target_word), _FAR)
+            target_count[in_word] = test.train_count[target_word[in_word]]
             for t in settings["rare_words"]:
-                rare = in_word.copy()
-                rare[rare] = test.train_count[target_word[rare]] <= t
-                found.append(Oracle(family, f"word {t}-train", rare))
+                found.append(Oracle(family, f"word {t}-train", target_count <= t))
         elif family == "word_model":
             found += [
                 Oracle(family, "after space", _byte_mask(previous_byte, SPACE)),

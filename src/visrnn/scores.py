@@ -133,6 +133,17 @@ def read_comparable(paths: Sequence[str | os.PathLike[str]]) -> list[Scores]:
     return all_scores
 
 
+def require_test_split(
+    scores: Scores,
+    test_ids: np.ndarray,
+    scores_path: str | os.PathLike[str],
+    test_path: str | os.PathLike[str],
+) -> None:
+    """Raise unless ``scores`` (read from ``scores_path``) score the split ``test_ids``."""
+    if not np.array_equal(scores.target, np.asarray(test_ids)[1:]):
+        raise ValueError(f"{scores_path} does not score {test_path}; rerun its evaluation")
+
+
 def bootstrap_std(nll: np.ndarray, samples: int = 100, seed: int = 0, chunk: int = 10) -> float:
     """Standard deviation of the mean loss over ``samples`` bootstrap resamples of positions.
 

@@ -2,22 +2,19 @@
 
 from pathlib import Path
 
-import numpy as np
-
 from visrnn.braces import BRACE_COLUMNS, closing_brace_rows, plot_closing_brace
 from visrnn.data import Vocab, load_split
 from visrnn.files import read_csv, write_csv
 from visrnn.losses import best_model
 from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
     lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
     lstm_path = next(p for p in snakemake.input.evals if Path(p).stem == lstm)
     scores = read_comparable([lstm_path, snakemake.input.ngram])
     test_ids = load_split(snakemake.input.test)
-    if not np.array_equal(scores[0].target, test_ids[1:]):
-        raise ValueError(f"{lstm_path} does not score {snakemake.input.test}; rerun its evaluation")
+    require_test_split(scores[0], test_ids, lstm_path, snakemake.input.test)
     # Scores position t predicts test character t + 1: the text the braces are matched in.
     text = Vocab.load(snakemake.input.vocab).decode(test_ids[1:])
     rows = closing_brace_rows(text, {s.model: s.p_target for s in scores})

@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-import numpy as np
-
 from visrnn.data import Vocab, load_split
 from visrnn.files import read_csv, write_csv
 from visrnn.oracle_figures import plot_oracle_pie, plot_scaling, render_examples, write_examples
@@ -20,7 +18,7 @@ from visrnn.oracles import (
 )
 from visrnn.overlap import ERROR_THRESHOLD
 from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
     settings = snakemake.params.oracles
@@ -33,10 +31,7 @@ with script(snakemake) as log:
     ngram_paths = [paths[f"ngram-{n}"] for n in settings.get("ngram", [])]
     scores = read_comparable([paths[model] for model in chosen.values()] + ngram_paths)
     test_ids = load_split(snakemake.input.test)
-    if not np.array_equal(scores[0].target, test_ids[1:]):
-        raise ValueError(
-            f"{paths[chosen['large']]} does not score {snakemake.input.test}; rerun its evaluation"
-        )
+    require_test_split(scores[0], test_ids, paths[chosen["large"]], snakemake.input.test)
     vocab = Vocab.load(snakemake.input.vocab)
     test = TextWords.build(
         vocab.decode(test_ids),
