@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from visrnn.data import array_sha256
-from visrnn.devices import acquire_device
+from visrnn.devices import acquire_device, reseed_cudnn_dropout
 from visrnn.files import atomic_path, write_csv
 from visrnn.models import LanguageModel, detach_state, save_checkpoint
 
@@ -185,6 +185,7 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
         model.train()
+        reseed_cudnn_dropout(device)  # resumable on CUDA: dropout masks from the saved RNG
         state = model.zero_state(config.batch_size, device)
         started, loss_sum, steps = time.perf_counter(), 0.0, 0
         for inputs, targets in batches(
