@@ -1,35 +1,285 @@
-"""Training and evaluation throughput on this machine, next to its matrix-multiply rate.
+"""Training throughput of every model shape of the paper grid, and the grid's projected time.
 
-For each parameter budget (a 1-layer LSTM of 64/128/256/512 cells, the paper's budgets) it
-trains one epoch of random text with the pipeline's own training loop (batch 100 x 100,
-RMSProp, clipping) and reads the characters per second from the training log. Analytic
-cost: 6 FLOPs per parameter per character (2 forward, 4 backward), the usual estimate for
-dense layers; the ratio to the machine's float32 matmul rate is the efficiency.
-Then it scores a 300K-character test split with the 1.3M-parameter LSTM.
+For each (type, layers, budget) of ``config.yaml``'s grid (hidden size solved for the War and
+Peace vocabulary) it trains random text with the pipeline's own loop (``training.train``:
+batch 100 x 100, RMSProp, clipping, dropout 0.25) under the settings a GPU job runs with
+(``devices.reproducible``). Each measurement runs in worker processes that stay up across
+shapes: a short warm-up epoch, then, all workers together, one timed epoch (chars/s from the
+training log) and one timed validation pass (``stream_loss``). With ``--pack 1 2 4`` it
+measures each shape with 1, 2 and 4 runs training at once on the one device, as
+``devices.runs_per_gpu`` would place them. Per shape it prints chars/s per run and summed, GPU
+utilisation (NVML through ``torch.cuda.utilization``, sampled every 0.1 s during the timed
+part; needs nvidia-ml-py), the peak memory of one run (GPU memory allocated by torch; on the
+CPU the worker's peak RSS), and the float32 GFLOP/s at 6 FLOPs per parameter per character.
 
-    python benchmarks/bench_training.py [--threads N] [--device cpu|cuda]
+From the rates it projects the wall time of the paper's grid (config.yaml: 2 datasets x 36
+models x 3 dropouts = 216 runs of 50 epochs, each epoch the whole training split plus one
+validation pass) on 1 and 2 GPUs, for each packing: every run's time from its shape's rates
+at that packing, the runs dealt longest first onto GPUs x runs-per-GPU slots. It assumes
+runs sharing a device slow each other as much as the same number of copies of one shape did,
+and the LK vocabulary costs what the WP one does.
+
+    python benchmarks/bench_training.py --device cuda                # the whole grid, a GPU box
+    python benchmarks/bench_training.py --device cpu --models lstm-1L-50k --batches 3 --pack 1 2
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import logging
+import math
+import multiprocessing as mp
 import platform
+import queue
 import resource
 import tempfile
+import threading
 import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
+from visrnn.devices import reproducible
 from visrnn.evaluation import score_sequence
 from visrnn.files import read_csv
-from visrnn.grid import parameter_count
+from visrnn.grid import ModelSpec, model_grid, parameter_count
 from visrnn.models import CharRNN, ModelConfig
-from visrnn.training import RunPaths, TrainingConfig, train
+from visrnn.training import RunPaths, TrainingConfig, stream_loss, train
 
 VOCAB = 88  # War and Peace: 87 symbols + the reserved id
+BATCH, SEQ = 100, 100
+DROPOUT = 0.25  # one of the paper's three; the grid's runs differ in speed by little else
+#: Whole corpora at paper scale, bytes: War and Peace as downloaded; LK as cut by max_bytes.
+CORPUS_BYTES = {"wp": 3_258_250, "lk": 6_206_996}
+CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    train_chars: int
+    val_chars: int
+
+
+@dataclass(frozen=True)
+class Rates:
+    """One run's speed, chars/s, while ``runs_per_gpu`` runs share its device."""
+
+    train: float
+    evaluate: float
+
+
+def run_seconds(rates: Rates, data: Dataset, epochs: int) -> float:
+    """A run of ``epochs`` epochs: the training split, then one validation pass, each."""
+    return epochs * (data.train_chars / rates.train + data.val_chars / rates.evaluate)
+
+
+def makespan(durations: Iterable[float], slots: int) -> float:
+    """Wall time of jobs dealt longest first, each to the slot that frees first."""
+    ends = [0.0] * slots
+    for duration in sorted(durations, reverse=True):
+        heapq.heappush(ends, heapq.heappop(ends) + duration)
+    return max(ends)
+
+
+def project_grid(
+    rates: dict[str, Rates],
+    datasets: Sequence[Dataset],
+    epochs: int,
+    dropouts: int,
+    gpus: int,
+    runs_per_gpu: int,
+) -> float:
+    """Seconds for every (dataset, shape, dropout) run on ``gpus`` x ``runs_per_gpu`` slots,
+    ``rates`` being each shape's per-run rates measured at that packing."""
+    durations = [
+        run_seconds(shape_rates, data, epochs)
+        for data in datasets
+        for shape_rates in rates.values()
+        for _ in range(dropouts)
+    ]
+    return makespan(durations, gpus * runs_per_gpu)
+
+
+def paper_workload(config: dict) -> tuple[list[Dataset], int, int]:
+    """The grid's datasets at full size, epochs and dropouts, from ``config.yaml``."""
+    datasets = []
+    for name, section in config["datasets"].items():
+        size = section.get("max_bytes", CORPUS_BYTES[name])
+        train_fraction, val_fraction, _ = section["split"]
+        datasets.append(Dataset(name, int(size * train_fraction), int(size * val_fraction)))
+    return datasets, config["training"]["epochs"], len(config["grid"]["dropouts"])
+
+
+def shapes(config: dict, only: Sequence[str]) -> list[tuple[str, ModelConfig]]:
+    grid = config["grid"]
+    specs = model_grid(grid["types"], grid["layers"], list(grid["budgets"]))
+    if only:
+        specs = [ModelSpec.parse(model_id) for model_id in only]
+    return [
+        (
+            spec.model_id,
+            ModelConfig(
+                spec.model_type,
+                VOCAB,
+                spec.hidden_size(VOCAB, grid["budgets"]),
+                spec.num_layers,
+                DROPOUT,
+                **_gru_variant(grid),
+            ),
+        )
+        for spec in specs
+    ]
+
+
+def _gru_variant(grid: dict) -> dict[str, str]:
+    """The configured GRU equations, where the models offer a choice."""
+    if "gru_variant" in grid and "gru_variant" in {f.name for f in fields(ModelConfig)}:
+        return {"gru_variant": grid["gru_variant"]}
+    return {}
+
+
+@dataclass(frozen=True)
+class Task:
+    model: ModelConfig
+    batches: int
+    runs: int  # workers taking part (the packing)
+
+
+@dataclass(frozen=True)
+class Result:
+    train: float
+    evaluate: float
+    peak_mb: float
+    utilisation: float  # mean percent over the timed part (worker 0 only), nan if unknown
+
+
+def _epoch(model: CharRNN, ids: np.ndarray, device: torch.device, tmp: str) -> float:
+    """One epoch of ``train`` over ``ids``; its training chars/s."""
+    paths = RunPaths(Path(tmp, "best.pt"), Path(tmp, "log.csv"), Path(tmp, "resume.pt"))
+    paths.resume.unlink(missing_ok=True)
+    small_val = ids[: BATCH * SEQ + 1]
+    train(
+        model,
+        ids,
+        small_val,
+        TrainingConfig(epochs=1),
+        paths,
+        device=device,
+        fingerprint="bench",
+        checkpoint_meta={},
+    )
+    return float(read_csv(paths.log)[0]["chars_per_second"])
+
+
+class _Utilisation:
+    """Samples the device's NVML utilisation every 0.1 s in a thread."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.samples = device, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.samples.append(torch.cuda.utilization(self.device))
+
+    def __enter__(self) -> _Utilisation:
+        if self.device.type == "cuda":
+            try:
+                torch.cuda.utilization(self.device)
+            except Exception as error:  # no pynvml / NVML: report it unknown, measure the rest
+                logging.warning("no GPU utilisation: %s (pip install nvidia-ml-py)", error)
+                return self
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.samples)) if self.samples else math.nan
+
+
+def _worker(index: int, device_name: str, threads: int, tasks, results, barriers) -> None:
+    torch.set_num_threads(threads)
+    logging.basicConfig(level=logging.WARNING)
+    device = torch.device(device_name)
+    rng = np.random.default_rng(index)
+    with reproducible(device), tempfile.TemporaryDirectory() as tmp:
+        while (task := tasks.get()) is not None:
+            model = CharRNN(task.model)
+            ids = rng.integers(0, VOCAB, BATCH * SEQ * task.batches + 1).astype(np.uint8)
+            val = ids[: BATCH * SEQ * max(1, task.batches // 2) + 1]
+            _epoch(model, ids[: BATCH * SEQ * 2 + 1], device, tmp)  # warm-up: kernels, memory
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            barriers[task.runs].wait()
+            with _Utilisation(device if index == 0 else torch.device("cpu")) as busy:
+                rate = _epoch(model, ids, device, tmp)
+                started = time.perf_counter()
+                stream_loss(model, val, BATCH, SEQ, device)
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                evaluate = (len(val) - 1) / (time.perf_counter() - started)
+            peak = (
+                torch.cuda.max_memory_allocated(device) / 2**20
+                if device.type == "cuda"
+                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            )
+            results.put((index, Result(rate, evaluate, peak, busy.mean)))
+
+
+class Workers:
+    """``size`` worker processes, each holding the device for the whole benchmark."""
+
+    def __init__(self, size: int, device: torch.device, threads: int, packs: Sequence[int]):
+        context = mp.get_context("spawn")  # CUDA cannot be forked
+        self.results = context.Queue()
+        self.tasks = [context.Queue() for _ in range(size)]
+        # Kept here: a spawned child rebuilds them from their names while they exist.
+        self.barriers = {runs: context.Barrier(runs) for runs in packs}
+        self.processes = [
+            context.Process(
+                target=_worker,
+                args=(i, str(device), threads, self.tasks[i], self.results, self.barriers),
+                daemon=True,
+            )
+            for i in range(size)
+        ]
+        for process in self.processes:
+            process.start()
+
+    def measure(self, task: Task, timeout: float = 1800) -> list[Result]:
+        for tasks in self.tasks[: task.runs]:
+            tasks.put(task)
+        results = {}
+        deadline = time.monotonic() + timeout
+        while len(results) < task.runs:
+            if not all(p.is_alive() for p in self.processes[: task.runs]):
+                raise RuntimeError("a benchmark worker died; see its traceback above")
+            try:
+                index, result = self.results.get(timeout=5)
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"no result within {timeout} s") from None
+                continue
+            results[index] = result
+        return [results[i] for i in range(task.runs)]
+
+    def close(self) -> None:
+        for tasks in self.tasks:
+            tasks.put(None)
+        for process in self.processes:
+            process.join(timeout=60)
 
 
 def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 10, trials: int = 5) -> float:
@@ -50,58 +300,96 @@ def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 10, trials
     return best
 
 
-def training_rate(cells: int, device: torch.device, batches: int) -> float:
-    ids = np.random.default_rng(0).integers(0, VOCAB, 100 * 100 * batches + 1).astype(np.uint8)
-    model = CharRNN(ModelConfig("lstm", VOCAB, cells, 1))
-    config = TrainingConfig(epochs=1)
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = RunPaths(Path(tmp, "best.pt"), Path(tmp, "log.csv"), Path(tmp, "resume.pt"))
-        train(
-            model,
-            ids,
-            ids[:20001],
-            config,
-            paths,
-            device=device,
-            fingerprint="bench",
-            checkpoint_meta={},
-        )
-        return float(read_csv(paths.log)[0]["chars_per_second"])
+def _percent(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.0f}%"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} h"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--batches", type=int, default=30, help="batches per timed epoch")
+    parser.add_argument("--models", nargs="*", default=[], help="model ids (default: the grid)")
+    parser.add_argument(
+        "--pack", nargs="+", type=int, default=[1, 2, 4, 8], help="runs sharing the device"
+    )
+    parser.add_argument("--matmul-size", type=int, default=2048, help="n of the n x n matmul")
+    parser.add_argument(
+        "--score-chars", type=int, default=300_000, help="evaluation of the 1.3M LSTM (0: skip)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
     device = torch.device(args.device)
+    config = yaml.safe_load(CONFIG.read_text())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     print(
         f"device: {device} ({name or platform.machine()}), torch {torch.__version__}, "
-        f"{args.threads} threads"
+        f"{args.threads} threads per run, batch {BATCH} x {SEQ}, dropout {DROPOUT}"
     )
-    peak = matmul_gflops(device)
-    print(f"float32 matmul 2048x2048: {peak:.1f} GFLOP/s")
-    print(f"{'budget':>8} {'params':>9} {'chars/s':>9} {'GFLOP/s':>8} {'of matmul':>9}")
-    for cells in (64, 128, 256, 512):
-        params = parameter_count("lstm", VOCAB, cells, 1)
-        rate = training_rate(cells, device, args.batches)
-        gflops = 6 * params * rate / 1e9
-        print(f"{cells:>5}-LSTM {params:>9,} {rate:>9,.0f} {gflops:>8.1f} {gflops / peak:>9.0%}")
-
-    model = CharRNN(ModelConfig("lstm", VOCAB, 512, 1)).to(device)
-    test = np.random.default_rng(1).integers(0, VOCAB, 300_001).astype(np.uint8)
-    started = time.perf_counter()
-    score_sequence(model, test, device)
-    seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = matmul_gflops(device, args.matmul_size)
+    print(f"float32 matmul {args.matmul_size}x{args.matmul_size}: {peak:.1f} GFLOP/s")
+    memory = "GPU MB" if device.type == "cuda" else "RSS MB"
     print(
-        f"evaluation of the 1.3M LSTM over 300,000 characters: {seconds:.1f} s "
-        f"({300_000 / seconds:,.0f} chars/s); peak RSS {peak_mb:.0f} MB"
+        f"{'model':>14} {'hidden':>6} {'params':>9} {'runs':>4} {'chars/s/run':>11} "
+        f"{'chars/s':>9} {'eval/run':>9} {'GPU util':>8} {memory:>7} {'GFLOP/s':>8} {'of mm':>6}"
     )
+    packs = sorted(set(args.pack))
+    workers = Workers(max(packs), device, args.threads, packs)
+    measured: dict[int, dict[str, Rates]] = {runs: {} for runs in packs}
+    try:
+        for model_id, model in shapes(config, args.models):
+            params = parameter_count(model.model_type, VOCAB, model.hidden_size, model.num_layers)
+            for runs in packs:
+                results = workers.measure(Task(model, args.batches, runs))
+                per_run = float(np.mean([r.train for r in results]))
+                evaluate = float(np.mean([r.evaluate for r in results]))
+                measured[runs][model_id] = Rates(per_run, evaluate)
+                total = per_run * runs
+                busy, memory_mb = results[0].utilisation, max(r.peak_mb for r in results)
+                gflops = 6 * params * total / 1e9
+                print(
+                    f"{model_id:>14} {model.hidden_size:>6} {params:>9,} {runs:>4} "
+                    f"{per_run:>11,.0f} {total:>9,.0f} {evaluate:>9,.0f} "
+                    f"{_percent(busy):>8} {memory_mb:>7,.0f} "
+                    f"{gflops:>8.1f} {gflops / peak:>6.0%}",
+                    flush=True,
+                )
+    finally:
+        workers.close()
+
+    datasets, epochs, dropouts = paper_workload(config)
+    runs_total = len(datasets) * len(measured[packs[0]]) * dropouts
+    print(
+        f"\nprojected wall time of {runs_total} runs ("
+        + ", ".join(
+            f"{d.name}: {d.train_chars:,} train + {d.val_chars:,} val chars" for d in datasets
+        )
+        + f"; {epochs} epochs; the shapes measured above):"
+    )
+    print(f"{'runs per device':>15} {'1 device':>10} {'2 devices':>10}")
+    for runs in packs:
+        one, two = (
+            project_grid(measured[runs], datasets, epochs, dropouts, gpus, runs) for gpus in (1, 2)
+        )
+        print(f"{runs:>15} {_hours(one):>10} {_hours(two):>10}")
+
+    if args.score_chars:
+        model = CharRNN(ModelConfig("lstm", VOCAB, 512, 1)).to(device)
+        test = np.random.default_rng(1).integers(0, VOCAB, args.score_chars + 1).astype(np.uint8)
+        with reproducible(device):
+            started = time.perf_counter()
+            score_sequence(model, test, device)
+            seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"evaluation of the 1.3M LSTM over {args.score_chars:,} characters: {seconds:.1f} s "
+            f"({args.score_chars / seconds:,.0f} chars/s); peak RSS {peak_mb:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

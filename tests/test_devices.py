@@ -45,21 +45,25 @@ def test_without_cuda_jobs_run_on_the_cpu(tmp_path, monkeypatch) -> None:
         assert slot.device == torch.device("cpu")
 
 
-# A GPU job in its own process: it fakes N CUDA devices, takes a slot through the real
-# acquire_device (whose log says when it has to wait; the slots per device come from the
-# environment, as the workflow sets them), prints "device N" once it holds one, and keeps it
-# until told to go.
+# A GPU job in its own process: it fakes N CUDA devices (or uses the real ones), takes a slot
+# through the real acquire_device (whose log says when it has to wait; the slots per device
+# come from the environment, as the workflow sets them), prints "device N" once it holds one,
+# and keeps it until told to go.
 _JOB = """
 import logging, sys, time, types
 from pathlib import Path
 import torch
 from visrnn.devices import acquire_device
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
-torch.cuda.is_available = lambda: True
-torch.cuda.device_count = lambda: int(sys.argv[3])
-torch.cuda.get_device_properties = lambda i: types.SimpleNamespace(uuid=f"fake-{i}")
+real = sys.argv[3] == "real"  # else the number of devices to fake
+if not real:
+    torch.cuda.is_available = lambda: True
+    torch.cuda.device_count = lambda: int(sys.argv[3])
+    torch.cuda.get_device_properties = lambda i: types.SimpleNamespace(uuid=f"fake-{i}")
 lock_dir, release = Path(sys.argv[1]), Path(sys.argv[2])
 with acquire_device(lock_dir, poll_seconds=0.05) as slot:
+    if real:
+        assert torch.ones(8, device=slot.device).sum().item() == 8  # the device computes
     print("device", slot.device.index, flush=True)
     while not release.exists():
         time.sleep(0.05)
@@ -69,7 +73,10 @@ with acquire_device(lock_dir, poll_seconds=0.05) as slot:
 class _Job:
     """One job process; a thread collects its output lines, so reads can time out."""
 
-    def __init__(self, tmp_path: Path, name: str, devices: int = 2, runs_per_gpu: int = 1) -> None:
+    def __init__(
+        self, tmp_path: Path, name: str, devices: int | str = 2, runs_per_gpu: int = 1
+    ) -> None:
+        """``devices``: how many CUDA devices the job fakes, or "real" for the machine's."""
         self.release = tmp_path / f"release-{name}"
         args = [str(tmp_path / "locks"), str(self.release), str(devices)]
         self.process = subprocess.Popen(

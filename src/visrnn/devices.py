@@ -8,7 +8,7 @@ default 1): the grid's models are too small to keep a GPU busy alone, so several
 share one. Without CUDA every job runs on the CPU.
 
 A job holding a CUDA device also runs it reproducibly (``reproducible``): deterministic
-algorithms and float32 arithmetic, so that a resumed run ends like an uninterrupted one.
+algorithms and IEEE float32 arithmetic, so that a resumed run ends like an uninterrupted one.
 
 torch is imported where it is used: the Snakefile reads this module's pool and environment
 helpers, and every Snakemake start (and every cluster job) would otherwise load torch.
