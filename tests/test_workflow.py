@@ -125,6 +125,17 @@ def test_a_config_change_reruns_only_what_it_affects(workflow_copy: Path, demo_r
     assert "corpus" not in jobs and "ngram_model" not in jobs
 
 
+def test_packing_gpu_jobs_reruns_nothing(workflow_copy: Path, demo_run: Path) -> None:
+    """devices.runs_per_gpu is a scheduling choice: no job's input or params."""
+    override = demo_run / "packing.yaml"
+    override.write_text(yaml.safe_dump({"devices": {"runs_per_gpu": 4}}))
+    configs = [str(demo_run / "config.yaml"), str(override)]
+    done = snakemake(
+        workflow_copy, demo_run, "-n", "--resources", "gpu=2", "--configfile", *configs
+    )
+    assert planned_jobs(done.stdout + done.stderr) == {}
+
+
 def _edit(path: Path):
     """Append a comment to ``path``; returns a function that restores content and times."""
     original, stat = path.read_text(), path.stat()
