@@ -186,6 +186,7 @@ def test_the_gpu_pool_is_multiplied_by_the_runs_per_device() -> None:
     assert pack_gpu_pool(given, 3) == 6
     assert given["gpu"].value == 6 and given["mem_mb"].value == 100
     assert pack_gpu_pool(Resources.parse([], allow_expressions=False), 3) is None
+    assert pack_gpu_pool({"gpu": 2}, 1) == 2
 
 
 def test_snakemake_runs_n_gpu_jobs_per_device_at_once(tmp_path) -> None:

@@ -72,13 +72,15 @@ def pack_gpu_pool(resources: MutableMapping[str, Any], runs_per_gpu: int) -> int
     Snakemake resources are integers, so a rule cannot declare a fraction of a GPU; with
     ``runs_per_gpu`` = K the pool of N devices becomes N * K jobs of ``gpu=1``, and the device
     slots put K of them on each device. Returns the new pool, or None where none was given
-    (then Snakemake does not limit GPU jobs at all).
+    (then Snakemake does not limit GPU jobs at all). With K = 1 the pool is left untouched.
     """
     if "gpu" not in resources:
         return None
     devices = getattr(resources["gpu"], "value", resources["gpu"])
     if not isinstance(devices, int):
         return None
+    if runs_per_gpu == 1:
+        return devices
     resources["gpu"] = devices * runs_per_gpu
     return devices * runs_per_gpu
 
