@@ -163,8 +163,8 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["error_oracles"] == 1  # on War and Peace only
 
 
-def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, shared_data, tmp_path):
-    config = demo_config(shared_data)
+def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path):
+    config = demo_config()
     config["analysis"]["oracles"]["datasets"] = ["wp", "lk"]
     assert dry_run(workflow_copy, write_config(tmp_path, config))["error_oracles"] == 2
 
@@ -179,9 +179,9 @@ def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, shared_d
     ],
 )
 def test_a_bad_config_stops_before_anything_runs(
-    workflow_copy, shared_data, tmp_path, change, message
+    workflow_copy, tmp_path, change, message
 ) -> None:
-    config = demo_config(shared_data)
+    config = demo_config()
     for section, values in change.items():
         if section == "datasets":
             config["datasets"]["wp"].update(values["wp"])
@@ -202,9 +202,9 @@ def _data_error(workflow_copy: Path, tmp_path: Path, config: dict, target: str) 
 
 
 def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
-    workflow_copy, shared_data, tmp_path
+    workflow_copy, tmp_path
 ) -> None:
-    config = demo_config(shared_data)
+    config = demo_config()
     own = tmp_path / "own.txt"
     own.write_bytes(b"some text of my own\n" * 2000)
     config["datasets"]["wp"]["source"] = {"path": str(own), "sha256": "0" * 64}
@@ -213,8 +213,8 @@ def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
     assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
 
 
-def test_an_empty_corpus_names_the_file(workflow_copy, shared_data, tmp_path) -> None:
-    config = demo_config(shared_data)
+def test_an_empty_corpus_names_the_file(workflow_copy, tmp_path) -> None:
+    config = demo_config()
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     config["datasets"]["wp"]["source"] = {"path": str(empty)}
@@ -224,9 +224,9 @@ def test_an_empty_corpus_names_the_file(workflow_copy, shared_data, tmp_path) ->
 
 
 def test_a_corpus_too_short_for_one_batch_names_the_dataset(
-    workflow_copy, shared_data, tmp_path
+    workflow_copy, tmp_path
 ) -> None:
-    config = demo_config(shared_data)
+    config = demo_config()
     config["datasets"]["wp"]["max_bytes"] = 2000
     run = "results/wp/runs/lstm-1L-10k/dropout-0/best.pt"
     output = _data_error(workflow_copy, tmp_path, config, run)
