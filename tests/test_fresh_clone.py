@@ -42,7 +42,9 @@ def test_a_fresh_clone_builds_the_demo_corpora_offline(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert not (clone.parent.parent / "shared").exists()
-    targets = [f"results/{ds}/data/{split}.npy" for ds in ("wp", "lk") for split in ("train", "test")]
+    targets = [
+        f"results/{ds}/data/{split}.npy" for ds in ("wp", "lk") for split in ("train", "test")
+    ]
     done = subprocess.run(
         [str(SNAKEMAKE), "--directory", ".test", "--cores", "2", *targets],
         cwd=clone,

@@ -155,6 +155,30 @@ def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_
     assert dry_run(workflow_copy, demo_run) == {}
 
 
+def test_an_edit_that_cannot_change_results_reruns_nothing(workflow_copy, demo_run) -> None:
+    """Logging and thread set-up is no input of any rule (common.smk: NOT_RESULT_MODULES)."""
+    restore = _edit(workflow_copy / "src" / "visrnn" / "runner.py")
+    try:
+        assert dry_run(workflow_copy, demo_run) == {}
+    finally:
+        restore()
+
+
+def test_an_edit_to_the_model_code_reruns_the_training_and_what_follows(
+    workflow_copy, demo_run
+) -> None:
+    restore = _edit(workflow_copy / "src" / "visrnn" / "models.py")
+    try:
+        jobs = dry_run(workflow_copy, demo_run)
+    finally:
+        restore()
+    assert jobs["train_model"] == 24 and jobs["select_model"] == 12
+    assert jobs["evaluate_model"] == 16 and jobs["dump_activations"] == 12
+    assert jobs["test_losses"] == 2 and jobs["all"] == 1
+    for untouched in ("corpus", "split_corpus", "model_sizes", "ngram_model", "ngram_scores"):
+        assert untouched not in jobs
+
+
 def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path) -> None:
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     jobs = dry_run(workflow_copy, tmp_path)
@@ -178,9 +202,7 @@ def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path
         ({"datasets": {"wp": {"split": [0.8, 0.1, 0.2]}}}, r"datasets.wp.split: .* sum to 1.1"),
     ],
 )
-def test_a_bad_config_stops_before_anything_runs(
-    workflow_copy, tmp_path, change, message
-) -> None:
+def test_a_bad_config_stops_before_anything_runs(workflow_copy, tmp_path, change, message) -> None:
     config = demo_config()
     for section, values in change.items():
         if section == "datasets":
@@ -201,9 +223,7 @@ def _data_error(workflow_copy: Path, tmp_path: Path, config: dict, target: str) 
     return done.stdout + done.stderr
 
 
-def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
-    workflow_copy, tmp_path
-) -> None:
+def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(workflow_copy, tmp_path) -> None:
     config = demo_config()
     own = tmp_path / "own.txt"
     own.write_bytes(b"some text of my own\n" * 2000)
@@ -223,9 +243,7 @@ def test_an_empty_corpus_names_the_file(workflow_copy, tmp_path) -> None:
     assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
 
 
-def test_a_corpus_too_short_for_one_batch_names_the_dataset(
-    workflow_copy, tmp_path
-) -> None:
+def test_a_corpus_too_short_for_one_batch_names_the_dataset(workflow_copy, tmp_path) -> None:
     config = demo_config()
     config["datasets"]["wp"]["max_bytes"] = 2000
     run = "results/wp/runs/lstm-1L-10k/dropout-0/best.pt"

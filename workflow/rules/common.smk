@@ -72,8 +72,15 @@ def _visrnn_imports(path):
     return found
 
 
+# Modules whose edit cannot change the results: logging and thread set-up, atomic file
+# writes, GPU slots. They are no job's inputs, so editing them reruns nothing (README: how to
+# force a rerun).
+NOT_RESULT_MODULES = {"runner", "files", "devices"}
+
+
 def code(script):
-    """A rule's script and every visrnn source file it imports, directly or not.
+    """A script and every visrnn source file it imports, directly or not, that can change
+    what it writes (all but NOT_RESULT_MODULES).
 
     Snakemake does not follow imports; listing these files as inputs makes an edit to a
     stage's code rerun that stage and what depends on it, and nothing else.
@@ -86,7 +93,7 @@ def code(script):
             seen.add(name)
             todo.extend(_visrnn_imports(SRC / "visrnn" / f"{name}.py"))
     return [str(script_path)] + sorted(
-        str(SRC / "visrnn" / f"{name}.py") for name in seen
+        str(SRC / "visrnn" / f"{name}.py") for name in seen - NOT_RESULT_MODULES
     )
 
 
