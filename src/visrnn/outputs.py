@@ -53,8 +53,10 @@ def summary(results: Path, report: Path | None, commands: Iterable[str]) -> str:
             lines.append(f"      interpretable cells (open in a browser): {cells}")
     lines.append("")
     if report is not None and report.is_file():
-        lines.append(f"Report of every figure and table, with captions: {report} (unzip it, ")
-        lines.append("  then open report.html)")
+        lines.append(
+            f"Report of every figure and table, with captions: {report} "
+            "(unzip it, open report/report.html)"
+        )
     else:
         lines.append(
             f"Report of every figure and table: snakemake --directory {results.parent} "
