@@ -14,7 +14,16 @@ with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     dropout = read_json(snakemake.input.selection)["dropout"]
     hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
-    model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers, dropout))
+    model = CharRNN(
+        ModelConfig(
+            spec.model_type,
+            vocab.size,
+            hidden,
+            spec.num_layers,
+            dropout,
+            gru_variant=snakemake.params.gru_variant,
+        )
+    )
     config = training_config(
         snakemake.params.training,
         epochs=dynamics["epochs"],
