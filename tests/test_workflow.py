@@ -11,11 +11,15 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
+from visrnn.files import read_csv
 from visrnn.scores import read_scores
+from visrnn.training import batches_per_epoch
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +106,33 @@ def test_demo_peels_every_lstm_error_of_wp_with_the_oracles(demo_run: Path) -> N
     assert comparison[-1]["family"] == "total"
     assert (results / "benchmarks" / "error_oracles.tsv").is_file()
     assert not (demo_run / "results" / "lk" / "tables" / "oracles.csv").exists()
+
+
+def test_demo_dynamics_snapshots_span_the_configured_epochs_on_each_dataset(
+    demo_run: Path,
+) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    dynamics, training = config["analysis"]["dynamics"], config["training"]
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        train_chars = len(np.load(results / "data" / "train.npy"))
+        per_epoch = batches_per_epoch(train_chars, training["batch_size"], training["seq_length"])
+        snapshots = results / "dynamics" / "snapshots"
+        iterations = sorted(int(p.stem.removeprefix("iter-")) for p in snapshots.glob("iter-*.pt"))
+        assert len(iterations) == len(dynamics["epoch_fractions"])
+        assert iterations[-1] == dynamics["epochs"] * per_epoch, ds
+        rows = read_csv(results / "tables" / "training_dynamics.csv")
+        assert sorted({int(row["iteration"]) for row in rows}) == iterations
+
+
+def test_demo_trains_the_papers_gru(demo_run: Path) -> None:
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        for checkpoint in (results / "models").glob("gru-*/best.pt"):
+            saved = torch.load(checkpoint, weights_only=True)
+            assert saved["config"]["gru_variant"] == "paper", checkpoint
+        rows = read_csv(results / "tables" / "gate_saturation.csv")
+        assert {row["gate"] for row in rows if row["model"].startswith("gru")} == {"r", "z"}
 
 
 def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path) -> None:

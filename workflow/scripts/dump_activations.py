@@ -7,7 +7,9 @@ from visrnn.runner import script
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
-    model, meta = load_checkpoint(snakemake.input.checkpoint)
+    model, meta = load_checkpoint(
+        snakemake.input.checkpoint, gru_variant=snakemake.params.gru_variant
+    )
     if meta["vocab_sha256"] != vocab.sha256:
         raise ValueError(
             f"{snakemake.input.checkpoint} was trained on another vocabulary than "

@@ -11,7 +11,9 @@ with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     test_ids = load_split(snakemake.input.test)
     with acquire_device() as slot:
-        model, meta = load_checkpoint(snakemake.input.checkpoint, slot.device)
+        model, meta = load_checkpoint(
+            snakemake.input.checkpoint, slot.device, snakemake.params.gru_variant
+        )
         if meta["vocab_sha256"] != vocab.sha256:
             raise ValueError(
                 f"{snakemake.input.checkpoint} was trained on another vocabulary than "

@@ -8,7 +8,7 @@ from visrnn.runner import script
 from visrnn.saturation import ROW_COLUMNS, saturation_counts, saturation_rows
 
 with script(snakemake) as log:
-    model, _ = load_checkpoint(snakemake.input.checkpoint)
+    model, _ = load_checkpoint(snakemake.input.checkpoint, gru_variant=snakemake.params.gru_variant)
     test_ids = load_split(snakemake.input.test)
     counts = saturation_counts(model, test_ids)
     rows = saturation_rows(snakemake.wildcards.model, counts, len(test_ids))
