@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from visrnn.models import ACTIVATIONS, CharRNN, ModelConfig, load_checkpoint, save_checkpoint
+from visrnn.models import ACTIVATIONS, CharRNN, ModelConfig
 
 
 def _random_state(model: CharRNN, batch: int):
@@ -52,12 +52,3 @@ def test_stepwise_gates_are_gates() -> None:
 def test_unknown_type_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown model type 'cnn'"):
         ModelConfig("cnn", 10, 5, 1)
-
-
-def test_checkpoint_round_trip(tmp_path) -> None:
-    model = CharRNN(ModelConfig("gru", 13, 9, 2, 0.25))
-    save_checkpoint(tmp_path / "m.pt", model, model_id="gru-2L-x", vocab_sha256="abc")
-    loaded, meta = load_checkpoint(tmp_path / "m.pt")
-    assert loaded.config == model.config and meta == {"model_id": "gru-2L-x", "vocab_sha256": "abc"}
-    for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True):
-        assert torch.equal(a, b)

@@ -14,17 +14,14 @@ Gate names follow PyTorch's equations:
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from visrnn.files import atomic_path
 from visrnn.grid import MODEL_TYPES
-from visrnn.nnn import NNN, NNNConfig
+from visrnn.nnn import NNN
 
 #: Per-layer activations ``stepwise`` returns, by model type.
 ACTIVATIONS: dict[str, tuple[str, ...]] = {
@@ -158,43 +155,3 @@ def detach_state(state: State) -> State:
 
 
 LanguageModel = CharRNN | NNN
-
-
-_ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
-    "CharRNN": (CharRNN, ModelConfig),
-    "NNN": (NNN, NNNConfig),
-}
-
-
-def save_checkpoint(
-    path: str | os.PathLike[str],
-    model: LanguageModel,
-    state_dict: dict[str, Tensor] | None = None,
-    **extra: Any,
-) -> None:
-    """Save architecture and weights (CPU tensors) with any extra metadata, atomically.
-
-    ``state_dict`` saves other weights for the same architecture (the best epoch's, say).
-    """
-    weights = model.state_dict() if state_dict is None else state_dict
-    payload = {
-        "architecture": type(model).__name__,
-        "config": asdict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
-        **extra,
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_checkpoint(
-    path: str | os.PathLike[str], device: torch.device | str = "cpu"
-) -> tuple[LanguageModel, dict[str, Any]]:
-    """Rebuild the model saved at ``path``; returns (model in eval mode, metadata)."""
-    payload = torch.load(path, map_location=device, weights_only=True)
-    model_class, config_class = _ARCHITECTURES[payload["architecture"]]
-    model = model_class(config_class(**payload["config"])).to(device)
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    meta = {k: v for k, v in payload.items() if k not in ("architecture", "config", "state_dict")}
-    return model, meta
