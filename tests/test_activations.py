@@ -195,3 +195,26 @@ def test_bad_ids_and_failed_runs_leave_no_file(tmp_path: Path) -> None:
                 model, make_ids(), path, model_id="m", vocab_sha256="v", chunk=7, row_group=4
             )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: data[: len(data) // 2], lambda data: b"garbage" * 50, lambda data: b""],
+    ids=["truncated", "garbage", "empty"],
+)
+def test_an_unreadable_dump_names_the_file(tmp_path: Path, damage) -> None:
+    path = tmp_path / "lstm-1L-x.parquet"
+    write_dump(path, make_model("lstm", 1), make_ids())
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError) as refused:
+        ActivationDump(path)
+    assert str(refused.value).startswith(f"{path} is not a readable Parquet file")
+    assert "delete it and run snakemake again" in str(refused.value)
+
+
+def test_a_dump_of_another_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lstm-3L-x.parquet"
+    write_dump(path, make_model("lstm", 1), make_ids())  # model_id m1
+    assert ActivationDump(path, "m1").model_id == "m1"
+    with pytest.raises(ValueError, match=r"lstm-3L-x.parquet holds the activations of m1, not"):
+        ActivationDump(path, "lstm-3L-x")

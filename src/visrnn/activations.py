@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from visrnn.files import atomic_path
+from visrnn.files import REBUILD, atomic_path
 from visrnn.models import ACTIVATIONS, CharRNN, PaperGRU, State
 
 logger = logging.getLogger(__name__)
@@ -322,18 +322,30 @@ class ActivationDump:
     the start of the dump, ``0 <= position < num_positions``; ranges are ``[start, stop)``.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], model_id: str | None = None) -> None:
+        """Open the dump at ``path``; refuse it unless it is ``model_id``'s, when given."""
         self.path = Path(path)
-        self._file = pq.ParquetFile(self.path)
+        try:
+            self._file = pq.ParquetFile(self.path)
+        except (pa.ArrowException, OSError) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise ValueError(
+                f"{self.path} is not a readable Parquet file (truncated or damaged); {REBUILD}"
+            ) from error
         raw = self._file.schema_arrow.metadata or {}
         meta = {k.decode(): v.decode() for k, v in raw.items()}
         missing = [key for key in _META_KEYS if _META_PREFIX + key not in meta]
         if missing:
             raise ValueError(
-                f"{self.path} is not a visrnn activation dump (metadata lacks {missing}); "
-                "rerun its activations rule"
+                f"{self.path} is not a visrnn activation dump (metadata lacks {missing}); {REBUILD}"
             )
         self._meta = {key: meta[_META_PREFIX + key] for key in _META_KEYS}
+        if model_id is not None and self.model_id != model_id:
+            raise ValueError(
+                f"{self.path} holds the activations of {self.model_id}, not of {model_id}; "
+                f"{REBUILD}"
+            )
         self._blocks = column_blocks(
             self.layers, self.names, self.hidden_size, int(self._meta["units_per_column"])
         )
@@ -342,7 +354,7 @@ class ActivationDump:
         if self._group_starts[-1] != self.num_positions:
             raise ValueError(
                 f"{self.path} holds {self._group_starts[-1]} rows but its metadata says "
-                f"{self.num_positions}; the file is damaged, rerun its activations rule"
+                f"{self.num_positions}: the file is damaged; {REBUILD}"
             )
 
     @property

@@ -22,17 +22,15 @@ z = 1 - z_torch.
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from visrnn.files import atomic_path
 from visrnn.grid import MODEL_TYPES
-from visrnn.nnn import NNN, NNNConfig
+from visrnn.nnn import NNN
 
 #: Per-layer activations ``stepwise`` returns, by model type.
 ACTIVATIONS: dict[str, tuple[str, ...]] = {
@@ -318,65 +316,3 @@ def detach_state(state: State) -> State:
 
 
 LanguageModel = CharRNN | NNN
-
-
-def check_gru_variant(
-    model: LanguageModel, expected: str | None, source: str | os.PathLike[str]
-) -> None:
-    """Refuse a GRU whose equations are not the ``expected`` variant (None: accept any)."""
-    config = model.config
-    if expected is None or not isinstance(config, ModelConfig) or config.model_type != "gru":
-        return
-    if config.gru_variant != expected:
-        raise ValueError(
-            f"{source} is a {config.gru_variant!r} GRU but grid.gru_variant is {expected!r}; "
-            "retrain it (delete the file) or set grid.gru_variant to match"
-        )
-
-
-_ARCHITECTURES: dict[str, tuple[type[nn.Module], type]] = {
-    "CharRNN": (CharRNN, ModelConfig),
-    "NNN": (NNN, NNNConfig),
-}
-
-
-def save_checkpoint(
-    path: str | os.PathLike[str],
-    model: LanguageModel,
-    state_dict: dict[str, Tensor] | None = None,
-    **extra: Any,
-) -> None:
-    """Save architecture and weights (CPU tensors) with any extra metadata, atomically.
-
-    ``state_dict`` saves other weights for the same architecture (the best epoch's, say).
-    """
-    weights = model.state_dict() if state_dict is None else state_dict
-    payload = {
-        "architecture": type(model).__name__,
-        "config": asdict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
-        **extra,
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_checkpoint(
-    path: str | os.PathLike[str],
-    device: torch.device | str = "cpu",
-    gru_variant: str | None = None,
-) -> tuple[LanguageModel, dict[str, Any]]:
-    """Rebuild the model saved at ``path``; returns (model in eval mode, metadata).
-
-    ``gru_variant``, when given, refuses a GRU trained with the other equations.
-    """
-    payload = torch.load(path, map_location=device, weights_only=True)
-    model_class, config_class = _ARCHITECTURES[payload["architecture"]]
-    if model_class is CharRNN:  # checkpoints from before the paper GRU trained nn.GRU
-        payload["config"].setdefault("gru_variant", "cudnn")
-    model = model_class(config_class(**payload["config"])).to(device)
-    check_gru_variant(model, gru_variant, path)
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    meta = {k: v for k, v in payload.items() if k not in ("architecture", "config", "state_dict")}
-    return model, meta

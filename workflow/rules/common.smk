@@ -7,9 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
-
-validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 
 SRC = Path(workflow.basedir) / "src"
 # Scripts import the package from this checkout, whatever else is installed. (The workflow
@@ -19,7 +18,13 @@ os.environ.update(
 )
 sys.path.insert(0, str(SRC))
 
-from visrnn.configuration import check_config  # noqa: E402
+from visrnn.configuration import check_config, schema_error_message  # noqa: E402
+
+try:
+    validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+except WorkflowError as error:
+    # One key and its allowed values, not the whole schema and config.
+    raise WorkflowError(schema_error_message(error)) from None
 from visrnn.grid import model_grid  # noqa: E402
 
 check_config(config)
@@ -95,6 +100,14 @@ def code(script):
     return [str(script_path)] + sorted(
         str(SRC / "visrnn" / f"{name}.py") for name in seen - NOT_RESULT_MODULES
     )
+
+
+def get_corpus_source(wildcards):
+    """A dataset's own corpus file (``source: {path: ...}``) as an input of rule corpus, so
+    that editing it reruns everything it feeds. A source pinned by sha256 needs none: the
+    checksum, a parameter of the rule, fixes its content."""
+    path = config["datasets"][wildcards.ds]["source"].get("path")
+    return [path] if path else []
 
 
 def split_files(wildcards):

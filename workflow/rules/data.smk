@@ -4,6 +4,7 @@
 
 rule corpus:
     input:
+        source=get_corpus_source,
         code=code("corpus"),
     output:
         corpus="results/{ds}/data/corpus.bin",
@@ -25,6 +26,7 @@ rule corpus:
 rule split_corpus:
     input:
         corpus="results/{ds}/data/corpus.bin",
+        info="results/{ds}/data/corpus.json",
         code=code("split_corpus"),
     output:
         train="results/{ds}/data/train.npy",

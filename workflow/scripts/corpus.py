@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from visrnn.corpora import build_corpus, resolve_source
+from visrnn.data import corpus_record
 from visrnn.files import atomic_path, write_json
 from visrnn.runner import script
 
@@ -18,6 +19,6 @@ with script(snakemake) as log:
     symbols = len(set(corpus))
     write_json(
         snakemake.output.info,
-        {"dataset": name, "source": str(source), "bytes": len(corpus), "symbols": symbols},
+        {"dataset": name, "source": str(source), "symbols": symbols, **corpus_record(corpus)},
     )
     log.info("%s: %d bytes, %d distinct byte values, from %s", name, len(corpus), symbols, source)

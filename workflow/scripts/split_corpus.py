@@ -1,12 +1,10 @@
 """Vocabulary from the training split; train/val/test as compact id arrays."""
 
-from pathlib import Path
-
-from visrnn.data import SPLIT_NAMES, Vocab, save_split, split_bounds
+from visrnn.data import SPLIT_NAMES, Vocab, read_corpus, save_split, split_bounds
 from visrnn.runner import script
 
 with script(snakemake) as log:
-    corpus = Path(snakemake.input.corpus).read_bytes()
+    corpus = read_corpus(snakemake.input.corpus, snakemake.input.info)
     bounds = split_bounds(len(corpus), snakemake.params.split)
     for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
         if stop - start < 2:
@@ -17,8 +15,9 @@ with script(snakemake) as log:
             )
     train_start, train_stop = bounds[0]
     vocab = Vocab.from_bytes(corpus[train_start:train_stop])
+    splits = {}
     for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
-        ids = vocab.encode(corpus[start:stop])
+        ids = splits[split] = vocab.encode(corpus[start:stop])
         save_split(snakemake.output[split], ids)
         log.info(
             "%s: %d characters, %d unseen in training",
@@ -26,5 +25,5 @@ with script(snakemake) as log:
             len(ids),
             int((ids == vocab.unk_id).sum()),
         )
-    vocab.save(snakemake.output.vocab)
+    vocab.save(snakemake.output.vocab, splits)
     log.info("vocabulary: %d symbols + 1 reserved id", len(vocab.symbols))
