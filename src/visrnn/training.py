@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from visrnn.checkpoints import read_resume, save_checkpoint, save_resume
 from visrnn.data import array_sha256
+from visrnn.determinism import reseed_cudnn_dropout
 from visrnn.devices import acquire_device
 from visrnn.files import write_csv
 from visrnn.models import LanguageModel, detach_state
@@ -187,6 +188,7 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
         model.train()
+        reseed_cudnn_dropout(device)  # resumable on CUDA: dropout masks from the saved RNG
         state = model.zero_state(config.batch_size, device)
         started, loss_sum, steps = time.perf_counter(), 0.0, 0
         # A progress bar where a terminal is attached (tqdm's disable=None); logs get a line

@@ -19,6 +19,7 @@ os.environ.update(
 sys.path.insert(0, str(SRC))
 
 from visrnn.configuration import check_config, schema_error_message  # noqa: E402
+from visrnn.devices import RUNS_PER_GPU_ENV, pack_gpu_pool  # noqa: E402
 
 try:
     validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -28,6 +29,12 @@ except WorkflowError as error:
 from visrnn.grid import model_grid  # noqa: E402
 
 check_config(config)
+
+# GPU packing (README, GPU box): K jobs per device, so `--resources gpu=N` (N devices) becomes
+# a pool of N * K jobs, and every GPU job learns K from the environment (set anew wherever
+# the Snakefile is read: locally and inside each cluster job). Not a params: no reruns.
+os.environ[RUNS_PER_GPU_ENV] = str(config["devices"]["runs_per_gpu"])
+pack_gpu_pool(workflow.global_resources, config["devices"]["runs_per_gpu"])
 
 DATASETS = list(config["datasets"])
 GRID = model_grid(
