@@ -45,6 +45,7 @@ ORACLE_COLUMNS = (
     "errors_removed",
     "errors_left",
     "fraction",
+    "test_positions",
 )
 #: Columns of ``oracles_comparison.csv``.
 COMPARISON_COLUMNS = (
@@ -215,8 +216,11 @@ def peel(errors: np.ndarray, chain: Sequence[Oracle]) -> list[Peeled]:
     return steps
 
 
-def oracle_rows(model: str, role: str, steps: Sequence[Peeled]) -> list[dict[str, Any]]:
-    """Rows of ``oracles.csv`` for one model: errors removed per category, in order."""
+def oracle_rows(
+    model: str, role: str, steps: Sequence[Peeled], test_positions: int
+) -> list[dict[str, Any]]:
+    """Rows of ``oracles.csv`` for one model: errors removed per category, in order, beside
+    the number of scored test positions (the denominator of an error rate)."""
     total = sum(int(step.removed.sum()) for step in steps)
     return [
         {
@@ -227,6 +231,7 @@ def oracle_rows(model: str, role: str, steps: Sequence[Peeled]) -> list[dict[str
             "errors_removed": int(step.removed.sum()),
             "errors_left": step.left,
             "fraction": round(int(step.removed.sum()) / total, 5) if total else 0.0,
+            "test_positions": test_positions,
         }
         for step in steps
     ]

@@ -193,4 +193,35 @@ def final_outputs():
             outputs.append(f"results/{ds}/tables/training_dynamics.csv")
         if ds in config["analysis"]["oracles"]["datasets"]:
             outputs.append(f"results/{ds}/tables/oracles.csv")
-    return outputs
+    return outputs + ["results/scorecard.csv", "results/scorecard.md"]
+
+
+def scorecard_tables():
+    """(dataset, table name) -> path of every table the scorecard reads that this config makes."""
+    tables = {}
+    for ds in DATASETS:
+        names = {
+            "corpus": "data/corpus.json",
+            "splits": "tables/splits.csv",
+            "model_sizes": "tables/model_sizes.csv",
+            "test_losses": "tables/test_losses.csv",
+            "baselines": "tables/baselines.csv",
+            "agreement": "tables/agreement.csv",
+            "gate_saturation": "tables/gate_saturation.csv",
+        }
+        if config["datasets"][ds]["code"]:
+            names["closing_brace"] = "tables/closing_brace.csv"
+        if DYNAMICS_MODEL:
+            names["training_dynamics"] = "tables/training_dynamics.csv"
+        if ds in config["analysis"]["oracles"]["datasets"]:
+            names["oracles"] = "tables/oracles.csv"
+            names["oracles_comparison"] = "tables/oracles_comparison.csv"
+        tables.update(
+            {(ds, name): f"results/{ds}/{path}" for name, path in names.items()}
+        )
+    return tables
+
+
+def get_scorecard_tables(wildcards):
+    """The scorecard's table inputs, named ``{dataset}__{table}``."""
+    return {f"{ds}__{name}": path for (ds, name), path in scorecard_tables().items()}

@@ -31,6 +31,12 @@ rule split_corpus:
         val="results/{ds}/data/val.npy",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
+        sizes=report(
+            "results/{ds}/tables/splits.csv",
+            caption="../report/tables/splits.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
     log:
         "results/{ds}/logs/split_corpus.log",
     benchmark:

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from visrnn.data import SPLIT_NAMES, Vocab, save_split, split_bounds
+from visrnn.data import SPLIT_COLUMNS, SPLIT_NAMES, Vocab, save_split, split_bounds
+from visrnn.files import write_csv
 from visrnn.runner import script
 
 with script(snakemake) as log:
@@ -17,14 +18,20 @@ with script(snakemake) as log:
             )
     train_start, train_stop = bounds[0]
     vocab = Vocab.from_bytes(corpus[train_start:train_stop])
+    sizes = []
     for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
         ids = vocab.encode(corpus[start:stop])
         save_split(snakemake.output[split], ids)
+        unseen = int((ids == vocab.unk_id).sum())
+        sizes.append(
+            {"split": split, "start": start, "stop": stop, "characters": len(ids), "unseen": unseen}
+        )
         log.info(
             "%s: %d characters, %d unseen in training",
             split,
             len(ids),
-            int((ids == vocab.unk_id).sum()),
+            unseen,
         )
+    write_csv(snakemake.output.sizes, sizes, SPLIT_COLUMNS)
     vocab.save(snakemake.output.vocab)
     log.info("vocabulary: %d symbols + 1 reserved id", len(vocab.symbols))
