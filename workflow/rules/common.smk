@@ -203,6 +203,7 @@ def scorecard_tables():
         names = {
             "corpus": "data/corpus.json",
             "splits": "tables/splits.csv",
+            "corpus_files": "tables/corpus_files.csv",
             "model_sizes": "tables/model_sizes.csv",
             "test_losses": "tables/test_losses.csv",
             "baselines": "tables/baselines.csv",

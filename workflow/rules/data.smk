@@ -25,6 +25,7 @@ rule corpus:
 rule split_corpus:
     input:
         corpus="results/{ds}/data/corpus.bin",
+        info="results/{ds}/data/corpus.json",
         code=code("split_corpus"),
     output:
         train="results/{ds}/data/train.npy",
@@ -37,6 +38,12 @@ rule split_corpus:
             category="Data",
             subcategory="{ds}",
         ),
+        files=report(
+            "results/{ds}/tables/corpus_files.csv",
+            caption="../report/tables/corpus_files.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
     log:
         "results/{ds}/logs/split_corpus.log",
     benchmark:
@@ -45,5 +52,6 @@ rule split_corpus:
         "../../envs/analysis.yaml"
     params:
         split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
+        kind=lambda wildcards: config["datasets"][wildcards.ds]["kind"],
     script:
         "../scripts/split_corpus.py"

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from visrnn.corpora import CORPUS_FILE_COLUMNS, corpus_file_rows, corpus_file_warnings
 from visrnn.data import SPLIT_COLUMNS, SPLIT_NAMES, Vocab, save_split, split_bounds
-from visrnn.files import write_csv
+from visrnn.files import read_json, write_csv
 from visrnn.runner import script
 
 with script(snakemake) as log:
@@ -33,5 +34,10 @@ with script(snakemake) as log:
             unseen,
         )
     write_csv(snakemake.output.sizes, sizes, SPLIT_COLUMNS)
+    files = corpus_file_rows(read_json(snakemake.input.info)["files"], bounds, SPLIT_NAMES)
+    write_csv(snakemake.output.files, files, CORPUS_FILE_COLUMNS)
+    if snakemake.params.kind == "kernel_tarball":
+        for warning in corpus_file_warnings(files):
+            log.warning("%s: %s", snakemake.wildcards.ds, warning)
     vocab.save(snakemake.output.vocab)
     log.info("vocabulary: %d symbols + 1 reserved id", len(vocab.symbols))
