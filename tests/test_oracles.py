@@ -215,6 +215,7 @@ def _rows(model: str, role: str, counts: dict[str, int]) -> list[dict]:
             "family": name.split(":")[0],
             "oracle": name,
             "errors_removed": c,
+            "test_positions": 1000,
         }
         for name, c in counts.items()
     ]
@@ -233,6 +234,7 @@ def test_comparison_says_which_families_scaling_up_removed():
     assert by_family["ngram"]["difference"] == 40
     assert by_family["ngram"]["share_of_difference"] == pytest.approx(0.8)
     assert by_family["total"]["difference"] == 50
+    assert {row["test_positions"] for row in rows} == {1000}
     summary = scaling_summary(rows)
     assert summary.startswith("lstm-3L-1.3m makes 50 fewer errors than lstm-1L-50k")
     assert "80% of them in the ngram" in summary

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from visrnn.baselines import best_model_rows
 from visrnn.files import read_csv
 from visrnn.scorecard import (
     NOT_COMPARABLE,
@@ -395,6 +396,18 @@ def test_missing_table_is_not_run():
     assert found["brace.lk.lstm_wins"] == NOT_RUN and found["loss.wp.depth"] == REPRODUCED
 
 
+def test_a_grid_without_a_type_or_n_leaves_its_claims_not_run():
+    run = paper_run()
+    losses = run.tables[("wp", "test_losses")]
+    run.tables[("wp", "test_losses")] = [row for row in losses if row["type"] == "lstm"]
+    baselines = run.tables[("lk", "baselines")]
+    run.tables[("lk", "baselines")] = [row for row in baselines if row["n"] != "20"]
+    found = verdicts(run)
+    assert found["loss.wp.gated_beat_rnn"] == found["saturation.wp.gru_first_layer"] == NOT_RUN
+    assert found["loss.lk.ngram"] == found["loss.lk.recurrent_beats_ngram"] == NOT_RUN
+    assert found["loss.wp.best_recurrent"] == found["saturation.wp.integrators"] == REPRODUCED
+
+
 def test_the_paper_config_is_the_paper_preset():
     """config.yaml is what the scorecard calls the paper's experiment."""
     config = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -420,3 +433,23 @@ def test_demo_run_scorecard(demo_run):
     assert REPRODUCED not in found and NOT_REPRODUCED not in found
     assert found.count(NOT_COMPARABLE) > len(found) / 2
     assert "not comparable" in (demo_run / "results" / "scorecard.md").read_text()
+
+
+def test_best_model_rows_name_every_role():
+    tables = _dataset_tables("wp")
+    rows = best_model_rows(tables["test_losses"], tables["baselines"])
+    by_role = {row["role"]: row["model"] for row in rows}
+    assert by_role == {
+        "best recurrent model": "lstm-2L-1.3m",  # 2 and 3 layers tie: the first listed
+        "best LSTM": "lstm-2L-1.3m",
+        "best GRU": "gru-2L-1.3m",
+        "best RNN": "rnn-2L-1.3m",
+        "best deepest LSTM": LSTM,
+        "best deepest GRU": GRU,
+        "best LSTM of the smallest budget": "lstm-2L-50k",
+        "best n-gram": "ngram-20",
+        "best n-NN": "nnn-20",
+    }
+    lstm_only = [row for row in tables["test_losses"] if row["type"] == "lstm"]
+    roles = [row["role"] for row in best_model_rows(lstm_only, [])]
+    assert "best GRU" not in roles and "best n-gram" not in roles and "best LSTM" in roles

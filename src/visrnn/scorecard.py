@@ -225,8 +225,18 @@ def _close_all(values: Sequence[float], expected: Sequence[float], tolerance: fl
 
 
 def _loss(rows: Sequence[Mapping[str, str]], model: str) -> tuple[float, float]:
-    row = next(row for row in rows if row["model"] == model)
+    """(test loss, bootstrap std) of a model in a test-loss or baselines table."""
+    row = next((row for row in rows if row["model"] == model), None)
+    if row is None:
+        raise MissingTable(f"no {model} in the table")
     return float(row["test_loss"]), float(row["bootstrap_std"])
+
+
+def _best(rows: Sequence[Mapping[str, str]], model_type: str | None = None, **how: bool) -> str:
+    """``losses.best_model``, with a grid lacking the type making the claim ``not run``."""
+    if model_type is not None and not any(row["type"] == model_type for row in rows):
+        raise MissingTable(f"no {model_type} in the grid")
+    return best_model(rows, model_type, **how)
 
 
 def _pct(value: float) -> str:
@@ -348,7 +358,7 @@ def _reference_ngram(run: Run, ds: str) -> tuple[str, float, float]:
 def best_recurrent_loss(run: Run, ds: str) -> Outcome:
     """Sec. 4.3: the best recurrent model reaches 1.077 (WP) and 0.84 (LK)."""
     rows = run.table(ds, "test_losses")
-    best = best_model(rows)
+    best = _best(rows)
     loss, std = _loss(rows, best)
     return Outcome(
         f"{loss:.4f} ± {std:.4f} ({best})",
@@ -372,7 +382,7 @@ def reference_ngram_loss(run: Run, ds: str) -> Outcome:
 def recurrent_beats_ngram(run: Run, ds: str) -> Outcome:
     """Sec. 4.3: the best recurrent model beats the 20-gram."""
     rows = run.table(ds, "test_losses")
-    best = best_model(rows)
+    best = _best(rows)
     loss, _ = _loss(rows, best)
     model, ngram, _ = _reference_ngram(run, ds)
     return Outcome(
@@ -404,10 +414,10 @@ def depth_helps(run: Run, ds: str) -> Outcome:
 def gated_beat_rnn(run: Run, ds: str) -> Outcome:
     """Sec. 4.1: the LSTM and the GRU both significantly outperform the RNN."""
     rows = run.table(ds, "test_losses")
-    rnn_loss, rnn_std = _loss(rows, best_model(rows, "rnn"))
+    rnn_loss, rnn_std = _loss(rows, _best(rows, "rnn"))
     gaps = {}
     for model_type in ("lstm", "gru"):
-        loss, std = _loss(rows, best_model(rows, model_type))
+        loss, std = _loss(rows, _best(rows, model_type))
         spread = math.hypot(std, rnn_std)
         gaps[model_type] = (
             (rnn_loss - loss) / spread if spread else math.copysign(math.inf, rnn_loss - loss)
@@ -492,7 +502,7 @@ def agreement_clusters(run: Run, ds: str) -> Outcome:
 
 def _saturation(run: Run, ds: str, model_type: str) -> tuple[str, list[Mapping[str, str]]]:
     """The best deepest model of a type (the one Figure 3 shows) and its saturation rows."""
-    model = best_model(run.table(ds, "test_losses"), model_type, deepest=True)
+    model = _best(run.table(ds, "test_losses"), model_type, deepest=True)
     rows = [row for row in run.table(ds, "gate_saturation") if row["model"] == model]
     if not rows:
         raise MissingTable(f"no saturation rows for {model}")

@@ -181,6 +181,7 @@ def final_outputs():
             f"results/{ds}/tables/test_losses.csv",
             f"results/{ds}/figures/test_losses.png",
             f"results/{ds}/tables/baselines.csv",
+            f"results/{ds}/tables/best_models.csv",
             f"results/{ds}/tables/agreement.csv",
             f"results/{ds}/tables/error_overlap.csv",
             f"results/{ds}/tables/char_advantage.csv",

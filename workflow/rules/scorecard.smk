@@ -26,3 +26,23 @@ rule scorecard:
         },
     script:
         "../scripts/scorecard.py"
+
+
+rule best_models:
+    input:
+        test_losses="results/{ds}/tables/test_losses.csv",
+        baselines="results/{ds}/tables/baselines.csv",
+        code=code("best_models"),
+    output:
+        report(
+            "results/{ds}/tables/best_models.csv",
+            caption="../report/tables/best_models.rst",
+            category="Scorecard: this run against the paper",
+            subcategory="{ds}",
+        ),
+    log:
+        "results/{ds}/logs/best_models.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/best_models.py"
