@@ -396,6 +396,14 @@ def test_missing_table_is_not_run():
     assert found["brace.lk.lstm_wins"] == NOT_RUN and found["loss.wp.depth"] == REPRODUCED
 
 
+def test_a_table_of_another_layout_is_not_run():
+    run = paper_run()
+    for row in run.tables[("wp", "training_dynamics")]:
+        row["epoch"] = row.pop("iteration")
+    row = next(r for r in scorecard_rows(run) if r["id"] == "dynamics.wp.order")
+    assert row["verdict"] == NOT_RUN and "lacks column 'iteration'" in row["note"]
+
+
 def test_a_grid_without_a_type_or_n_leaves_its_claims_not_run():
     run = paper_run()
     losses = run.tables[("wp", "test_losses")]

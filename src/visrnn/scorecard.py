@@ -754,6 +754,9 @@ class Claim:
             outcome = self.compute(run)
         except MissingTable as missing:
             return {**base, "run_value": "", "check": "", "verdict": NOT_RUN, "note": str(missing)}
+        except KeyError as column:  # a table of another layout than this module reads
+            note = f"a table lacks column {column}; rerun the rule that makes it"
+            return {**base, "run_value": "", "check": "", "verdict": NOT_RUN, "note": note}
         result, why = verdict(outcome.passed, outcome.differences)
         return {
             **base,
