@@ -3,7 +3,7 @@
 For each (type, layers, budget) of ``config.yaml``'s grid (hidden size solved for the War and
 Peace vocabulary) it trains random text with the pipeline's own loop (``training.train``:
 batch 100 x 100, RMSProp, clipping, dropout 0.25) under the settings a GPU job runs with
-(``devices.reproducible``). Each measurement runs in worker processes that stay up across
+(``determinism.reproducible``). Each measurement runs in worker processes that stay up across
 shapes: a short warm-up epoch, then, all workers together, one timed epoch (chars/s from the
 training log) and one timed validation pass (``stream_loss``). With ``--pack 1 2 4`` it
 measures each shape with 1, 2 and 4 runs training at once on the one device, as
@@ -44,7 +44,7 @@ import numpy as np
 import torch
 import yaml
 
-from visrnn.devices import reproducible
+from visrnn.determinism import reproducible
 from visrnn.evaluation import score_sequence
 from visrnn.files import read_csv
 from visrnn.grid import ModelSpec, model_grid, parameter_count

@@ -20,11 +20,12 @@ import pytest
 import torch
 from test_devices import _Job
 
-from visrnn import models
 from visrnn.activations import ActivationDump, dump_activations
-from visrnn.devices import RUNS_PER_GPU_ENV, reproducible
+from visrnn.checkpoints import load_checkpoint
+from visrnn.determinism import reproducible
+from visrnn.devices import RUNS_PER_GPU_ENV
 from visrnn.files import read_csv
-from visrnn.models import ACTIVATIONS, CharRNN, ModelConfig, load_checkpoint
+from visrnn.models import ACTIVATIONS, GRU_VARIANTS, CharRNN, ModelConfig
 
 pytestmark = [
     pytest.mark.cuda,
@@ -34,10 +35,8 @@ pytestmark = [
     ),
 ]
 
-#: (model type, GRU variant): every GRU variant the models offer (None: the only GRU there is).
-VARIANTS = [("rnn", None), ("lstm", None)] + [
-    ("gru", variant) for variant in getattr(models, "GRU_VARIANTS", (None,))
-]
+#: (model type, GRU variant): both GRUs, the paper's and cuDNN's.
+VARIANTS = [("rnn", None), ("lstm", None)] + [("gru", variant) for variant in GRU_VARIANTS]
 
 
 def make_config(model_type: str, variant: str | None, **sizes: object) -> ModelConfig:
@@ -123,10 +122,10 @@ RUN_SCRIPT = textwrap.dedent(
     logging.basicConfig(level=logging.INFO)
     from visrnn.models import CharRNN, ModelConfig
     from visrnn.training import TrainingConfig, train_run
-    out, model_type = Path(sys.argv[1]), sys.argv[3]
+    out, model_type, variant = Path(sys.argv[1]), sys.argv[3], sys.argv[4]
     rng = np.random.default_rng(0)
     ids = np.tile(rng.integers(0, 9, 50), 400).astype(np.uint8)
-    model = CharRNN(ModelConfig(model_type, 10, 32, 2, dropout=0.25))
+    model = CharRNN(ModelConfig(model_type, 10, 32, 2, dropout=0.25, gru_variant=variant))
     config = TrainingConfig(batch_size=8, seq_length=20, epochs=int(sys.argv[2]), lr_decay_after=2)
     train_run(model, ids[:18000], ids[18000:], config, out / "best.pt", out / "train_log.csv",
               model_id=f"{model_type}-2L-test", vocab_sha256="test", data_name="test")
@@ -134,27 +133,31 @@ RUN_SCRIPT = textwrap.dedent(
 )
 
 
-def _run(out: Path, epochs: int, model_type: str) -> subprocess.Popen:
+def _run(out: Path, epochs: int, model_type: str, variant: str) -> subprocess.Popen:
     env = {**os.environ, "VISRNN_LOCK_DIR": str(out.parent / "locks"), RUNS_PER_GPU_ENV: "1"}
     return subprocess.Popen(
-        [sys.executable, "-c", RUN_SCRIPT, str(out), str(epochs), model_type],
+        [sys.executable, "-c", RUN_SCRIPT, str(out), str(epochs), model_type, variant],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
     )
 
 
-@pytest.mark.parametrize("model_type", ["lstm", "gru"])
-def test_a_killed_cuda_run_resumes_bitwise_equal(tmp_path: Path, model_type: str) -> None:
+@pytest.mark.parametrize(
+    ("model_type", "variant"), [("lstm", "paper"), *(("gru", v) for v in GRU_VARIANTS)]
+)
+def test_a_killed_cuda_run_resumes_bitwise_equal(
+    tmp_path: Path, model_type: str, variant: str
+) -> None:
     """2 layers with dropout between them: cuDNN's own dropout RNG must resume too."""
     epochs = 5
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
-    first = _run(whole, epochs, model_type)
+    first = _run(whole, epochs, model_type, variant)
     _, whole_log = first.communicate()
     assert first.returncode == 0, whole_log
     assert "holding GPU" in whole_log  # a real device slot, not the CPU fallback
 
-    victim = _run(resumed, epochs, model_type)
+    victim = _run(resumed, epochs, model_type, variant)
     deadline = time.time() + 300
     while not (resumed / "resume.pt").exists():
         assert victim.poll() is None and time.time() < deadline, victim.stderr.read()
@@ -163,14 +166,15 @@ def test_a_killed_cuda_run_resumes_bitwise_equal(tmp_path: Path, model_type: str
     victim.wait()
     assert not (resumed / "best.pt").exists()
 
-    rerun = _run(resumed, epochs, model_type)
+    rerun = _run(resumed, epochs, model_type, variant)
     _, log = rerun.communicate()
     assert rerun.returncode == 0, log
     assert "resuming from" in log
     # An op without a deterministic CUDA kernel warns (devices.reproducible): say which.
     unsafe = [line for line in (whole_log + log).splitlines() if "deterministic" in line]
-    a, _ = load_checkpoint(whole / "best.pt")
-    b, _ = load_checkpoint(resumed / "best.pt")
+    model_id = f"{model_type}-2L-test"
+    a, _ = load_checkpoint(whole / "best.pt", model_id=model_id)
+    b, _ = load_checkpoint(resumed / "best.pt", model_id=model_id)
     for (key, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), (key, unsafe)
     columns = ("epoch", "train_loss", "val_loss")

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from visrnn.determinism import reproducible, reseed_cudnn_dropout
 from visrnn.devices import (
     RUNS_PER_GPU_ENV,
     DeviceSlot,
     acquire_device,
     pack_gpu_pool,
-    reproducible,
-    reseed_cudnn_dropout,
     runs_per_gpu_from_env,
     slot_names,
     try_lock,

@@ -7,8 +7,8 @@ leaves a slot taken. Each device has ``runs_per_gpu`` slots (config ``devices.ru
 default 1): the grid's models are too small to keep a GPU busy alone, so several runs may
 share one. Without CUDA every job runs on the CPU.
 
-A job holding a CUDA device also runs it reproducibly (``reproducible``): deterministic
-algorithms and IEEE float32 arithmetic, so that a resumed run ends like an uninterrupted one.
+A job holding a CUDA device also runs it reproducibly (``determinism.reproducible``). That
+module, unlike this one, can change results, so it is an input of the rules that use it.
 
 torch is imported where it is used: the Snakefile reads this module's pool and environment
 helpers, and every Snakemake start (and every cluster job) would otherwise load torch.
@@ -22,9 +22,11 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from visrnn.determinism import reproducible
 
 if TYPE_CHECKING:
     import torch
@@ -33,8 +35,6 @@ logger = logging.getLogger(__name__)
 
 #: Environment variable through which the workflow tells every GPU job its slots per device.
 RUNS_PER_GPU_ENV = "VISRNN_RUNS_PER_GPU"
-#: cuBLAS workspace settings under which its results are deterministic (CUDA docs).
-DETERMINISTIC_CUBLAS = (":4096:8", ":16:8")
 
 
 def default_lock_dir() -> Path:
@@ -83,61 +83,6 @@ def pack_gpu_pool(resources: MutableMapping[str, Any], runs_per_gpu: int) -> int
         return devices
     resources["gpu"] = devices * runs_per_gpu
     return devices * runs_per_gpu
-
-
-@contextlib.contextmanager
-def reproducible(device: torch.device) -> Iterator[None]:
-    """On CUDA: deterministic algorithms, a deterministic cuBLAS workspace, cuDNN without
-    autotuning, and IEEE float32 in cuDNN's RNNs (not TF32), restored on exit.
-
-    On the CPU every kernel we use is deterministic already: nothing changes. Ops without a
-    deterministic CUDA kernel warn rather than fail (a multi-day run must not die on one), so
-    a warning "does not have a deterministic implementation" in a log means bitwise equality
-    is not guaranteed for that run. ``CUBLAS_WORKSPACE_CONFIG`` is read when cuBLAS first
-    starts in a process, so it is set here, before a job's first CUDA operation.
-    """
-    if device.type != "cuda":
-        yield
-        return
-    import torch
-
-    workspace = os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", DETERMINISTIC_CUBLAS[0])
-    if workspace not in DETERMINISTIC_CUBLAS:
-        logger.warning(
-            "CUBLAS_WORKSPACE_CONFIG=%s is not one of %s: cuBLAS may not be deterministic",
-            workspace,
-            DETERMINISTIC_CUBLAS,
-        )
-    cudnn = torch.backends.cudnn
-    before = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        cudnn.deterministic,
-        cudnn.benchmark,
-        cudnn.rnn.fp32_precision,
-    )
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    cudnn.deterministic, cudnn.benchmark, cudnn.rnn.fp32_precision = True, False, "ieee"
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
-        cudnn.deterministic, cudnn.benchmark, cudnn.rnn.fp32_precision = before[2:]
-
-
-def reseed_cudnn_dropout(device: torch.device) -> None:
-    """Make cuDNN's RNN dropout follow the CUDA generator's saved state from here on.
-
-    cuDNN keeps the RNG of the dropout between stacked layers in a buffer of its own, seeded
-    once from the CUDA generator, outside ``torch.cuda.get_rng_state``: a run resumed from a
-    checkpoint would draw other masks than the uninterrupted run. Setting the generator's state
-    (to itself) makes the next training RNN call reseed that buffer from the generator; done at
-    every epoch start, both runs reseed from the same saved state. No-op off CUDA.
-    """
-    if device.type == "cuda":
-        import torch
-
-        torch.cuda.set_rng_state(torch.cuda.get_rng_state(device), device)
 
 
 class DeviceSlot:

@@ -1,18 +1,18 @@
 """Dump cell, hidden state and every gate over the first test characters to Parquet."""
 
 from visrnn.activations import dump_activations
+from visrnn.checkpoints import load_checkpoint
 from visrnn.data import Vocab, load_split
-from visrnn.models import load_checkpoint
 from visrnn.runner import script
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
-    model, meta = load_checkpoint(snakemake.input.checkpoint)
-    if meta["vocab_sha256"] != vocab.sha256:
-        raise ValueError(
-            f"{snakemake.input.checkpoint} was trained on another vocabulary than "
-            f"{snakemake.input.vocab}; retrain it"
-        )
+    model, _ = load_checkpoint(
+        snakemake.input.checkpoint,
+        model_id=snakemake.wildcards.model,
+        vocab_sha256=vocab.sha256,
+        gru_variant=snakemake.params.gru_variant,
+    )
     test_ids = load_split(snakemake.input.test)[: snakemake.params.max_chars]
     dump_activations(
         model,
