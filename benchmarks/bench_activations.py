@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from paper_corpora import paper_corpus
 
 from visrnn.activations import ActivationDump, dump_activations
 from visrnn.data import Vocab
@@ -49,9 +50,10 @@ def peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--text", type=Path, default=Path("/work/shared/data/warpeace_input.txt"))
+    parser.add_argument("--text", type=Path, help="War and Peace (default: the paper config's)")
     args = parser.parse_args()
-    corpus = args.text.read_bytes().replace(b"\r", b"\r\n")  # the paper's form: 87 symbols
+    text = args.text or paper_corpus("wp")
+    corpus = text.read_bytes().replace(b"\r", b"\r\n")  # the paper's form: 87 symbols
     train_end, val_end = int(0.8 * len(corpus)), int(0.9 * len(corpus))
     vocab = Vocab.from_bytes(corpus[:train_end])
     test = vocab.encode(corpus[val_end:])

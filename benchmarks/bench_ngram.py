@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from paper_corpora import paper_corpus
 
 from visrnn.data import Vocab, split_bounds
 from visrnn.ngram import build_ngram, score_ngram, target_probabilities
-
-CORPUS = Path("/work/shared/data/warpeace_input.txt")
 
 
 def child_rss_kb() -> int:
@@ -66,7 +65,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     n = args.n if args.n is not None else (args.order - 1 if args.order is not None else 20)
 
-    corpus = CORPUS.read_bytes().replace(b"\r", b"\r\n")[: args.max_bytes]
+    corpus = paper_corpus("wp").read_bytes().replace(b"\r", b"\r\n")[: args.max_bytes]
     (train_lo, train_hi), _, (test_lo, test_hi) = split_bounds(len(corpus), (0.8, 0.1, 0.1))
     vocab = Vocab.from_bytes(corpus[train_lo:train_hi])
     train, test = vocab.encode(corpus[train_lo:train_hi]), vocab.encode(corpus[test_lo:test_hi])

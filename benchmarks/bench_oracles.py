@@ -1,8 +1,9 @@
 """Time the error-oracle chain (Fig. 6) for one model over the full War and Peace test split.
 
 The text is the real WP corpus (CRLF line ends, contiguous 80/10/10 split, as the paper
-config builds it) from ../shared/data; the probabilities are synthetic (about 42% errors for
-the model, as the paper's best LSTM, and nine n-gram streams), written to and read back from
+config builds it), found by the paper config's sha256 (in $VISRNN_CORPUS_DIRS, for one); the
+probabilities are synthetic (about 42% errors for the model, as the paper's best LSTM, and
+nine n-gram streams), written to and read back from
 scores Parquet files like the pipeline's. Everything ``error_oracles.py`` does for one model
 is timed: reading scores, words and their history, the oracles, peeling, the table rows, the
 pie and the example page. The issue asks for under a minute on 2 CPU cores.
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from paper_corpora import paper_corpus
 
 from visrnn.corpora import read_text_corpus
 from visrnn.data import Vocab, split_bounds
@@ -27,7 +29,6 @@ from visrnn.oracle_figures import plot_oracle_pie, render_examples, write_exampl
 from visrnn.oracles import TextWords, oracle_rows, oracles, peel
 from visrnn.scores import read_comparable, scores_for_test_split, write_scores
 
-WP = Path(__file__).resolve().parents[2] / "shared" / "data" / "warpeace_input.txt"
 SETTINGS = {
     "order": ["ngram", "memory", "rare_words", "word_model", "punctuation", "boost"],
     "ngram": list(range(1, 10)),
@@ -48,11 +49,11 @@ def timed(name: str, totals: list[float]) -> Iterator[None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=WP)
+    parser.add_argument("--corpus", type=Path, help="War and Peace (default: the paper config's)")
     parser.add_argument("--out", type=Path, help="keep the pie and example page here")
     args = parser.parse_args()
 
-    corpus = read_text_corpus(args.corpus, "crlf")
+    corpus = read_text_corpus(args.corpus or paper_corpus("wp"), "crlf")
     (train_start, train_stop), _, (test_start, test_stop) = split_bounds(
         len(corpus), [0.8, 0.1, 0.1]
     )

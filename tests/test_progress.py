@@ -4,6 +4,7 @@ command line (``main()`` and ``python -m visrnn.cli``)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,8 +30,10 @@ CONFIG = {
 }
 
 
-def _interrupted_run(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory) -> Path:
     """A real training run stopped in its second epoch: only its resume checkpoint is left."""
+    run_dir = tmp_path_factory.mktemp("interrupted") / "dropout-0.25"
     real_loss, calls = training.stream_loss, []
 
     def loss_then_crash(*args, **kwargs):
@@ -39,11 +42,11 @@ def _interrupted_run(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             raise KeyboardInterrupt  # as if killed during the second validation
         return real_loss(*args, **kwargs)
 
-    monkeypatch.setattr(training, "stream_loss", loss_then_crash)
     ids = np.tile(np.random.default_rng(0).integers(0, 9, 50), 40).astype(np.uint8)
     paths = RunPaths(run_dir / "best.pt", run_dir / "train_log.csv", run_dir / "resume.pt")
     run_dir.mkdir(parents=True)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(training, "stream_loss", loss_then_crash)
         training.train(
             CharRNN(ModelConfig("lstm", 10, 12, 2, dropout=0.25)),
             ids[:1600],
@@ -55,10 +58,11 @@ def _interrupted_run(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             checkpoint_meta={"model_id": "lstm-2L-tiny"},
         )
     assert paths.resume.is_file() and not paths.best.exists()
+    return run_dir
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workdir(tmp_path: Path, interrupted_run: Path) -> Path:
     """A run of CONFIG: one run done (10 s per epoch), one interrupted after epoch 1 of 3,
     the n-NN run not started."""
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(CONFIG))
@@ -71,7 +75,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         for e, v in ((1, 2.5), (2, 2.1), (3, 2.2))
     ]
     write_csv(done / "train_log.csv", rows, LOG_COLUMNS)
-    _interrupted_run(runs / "dropout-0.25", monkeypatch)
+    shutil.copytree(interrupted_run, runs / "dropout-0.25")
     log = tmp_path / "results" / "wp" / "logs" / "train" / "lstm-2L-tiny" / "dropout-0.25.log"
     log.parent.mkdir(parents=True)
     log.write_text("epoch 1/3 ...\n")
