@@ -18,6 +18,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/explorer.smk"
 
 
 rule all:

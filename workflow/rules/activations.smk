@@ -23,7 +23,7 @@ rule dump_activations:
         mem_mb=2000,
         runtime=60,
     params:
-        max_chars=config["activations"]["max_chars"],
+        max_chars=dumped_chars,
         row_group=config["activations"]["row_group"],
     script:
         "../scripts/dump_activations.py"

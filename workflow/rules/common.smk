@@ -84,9 +84,21 @@ def code(script):
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(_visrnn_imports(SRC / "visrnn" / f"{name}.py"))
+            todo.extend(
+                found for path in _module_files(name) for found in _visrnn_imports(path)
+            )
     return [str(script_path)] + sorted(
-        str(SRC / "visrnn" / f"{name}.py") for name in seen
+        str(path) for name in seen for path in _module_files(name)
+    )
+
+
+def _module_files(name):
+    """Source files of visrnn module `name`: the module, or every file of a subpackage."""
+    package = SRC / "visrnn" / name
+    return (
+        sorted(package.glob("*.py"))
+        if package.is_dir()
+        else [package.with_suffix(".py")]
     )
 
 
@@ -167,6 +179,14 @@ def lstm_activations(ds):
     ]
 
 
+def dumped_chars(wildcards):
+    """Test characters a model's activations are dumped over: all for the models listed in
+    activations.full_test, else the first max_chars (None: the whole split)."""
+    if wildcards.model in config["activations"]["full_test"]:
+        return None
+    return config["activations"]["max_chars"]
+
+
 def model_selections(ds):
     return [f"results/{ds}/models/{model}/selection.json" for model in MODELS]
 
@@ -187,6 +207,8 @@ def final_outputs():
             f"results/{ds}/tables/cell_ranking.csv",
         ]
         outputs += [f"results/{ds}/activations/{model}.parquet" for model in MODELS]
+        outputs.append(f"results/{ds}/explorer/text")
+        outputs += [f"results/{ds}/explorer/models/{model}" for model in MODELS]
         if config["datasets"][ds]["code"]:
             outputs.append(f"results/{ds}/tables/closing_brace.csv")
         if DYNAMICS_MODEL:
