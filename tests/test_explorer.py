@@ -4,6 +4,12 @@ planted quote unit (visrnn.explorer.synthetic) and on the demo run's real output
 from __future__ import annotations
 
 import hashlib
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +17,7 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
+from visrnn import cli
 from visrnn.activations import ActivationDump, dump_activations
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
@@ -269,6 +276,31 @@ def test_it_binds_localhost_and_never_writes_into_results(results, client) -> No
     assert tree_digest(results) == before
 
 
+def test_visrnn_explore_binds_localhost_by_default_and_serves(results) -> None:
+    args = cli.parser().parse_args(["explore", str(results)])
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    assert cli.main(["explore", str(results / "missing")]) == 2
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "visrnn.cli", "explore", str(results), "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/datasets") as answer:
+                    assert list(json.load(answer)["datasets"]) == ["syn"]
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "visrnn explore did not answer in 60 s"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def test_quote_signal_is_what_the_planted_unit_follows(results) -> None:
     text = bytes(TextStore(results / "syn/explorer/text").text)
     quotes = structural_signals(text, code=False)["in_double_quotes"] > 0.5
@@ -285,7 +317,8 @@ def test_rule_all_builds_the_explorer_and_the_server_serves_it(demo_run) -> None
     found = client.get("/api/datasets").json()["datasets"]
     assert set(found) == {"wp", "lk"}
     for ds, body in found.items():
-        assert body["models"], f"no explorer model store for {ds}"
+        assert set(body["models"]) == {"best-lstm", "best-gru"}, ds
+        assert body["models"]["best-lstm"]["num_positions"] == body["num_positions"]
         for model_id, meta in body["models"].items():
             response = client.get(
                 f"/api/{ds}/{model_id}/window",

@@ -179,12 +179,37 @@ def lstm_activations(ds):
     ]
 
 
-def dumped_chars(wildcards):
-    """Test characters a model's activations are dumped over: all for the models listed in
-    activations.full_test, else the first max_chars (None: the whole split)."""
-    if wildcards.model in config["activations"]["full_test"]:
-        return None
-    return config["activations"]["max_chars"]
+FULL_TEST = [
+    t for t in config["activations"]["full_test"] if t in config["grid"]["types"]
+]
+
+
+def best_of_type_sources(wildcards):
+    """What dump_best_activations chooses among: every grid model of the type."""
+    return {
+        "checkpoints": [
+            f"results/{wildcards.ds}/models/{spec.model_id}/best.pt"
+            for spec in GRID
+            if spec.model_type == wildcards.type
+        ],
+        "test_losses": f"results/{wildcards.ds}/tables/test_losses.csv",
+    }
+
+
+def explorer_model_sources(wildcards):
+    """A dump and what the explorer needs beside it: the model's checkpoint (its decoder)
+    and eval scores; for best-<type>, those of every model of the type (the script takes
+    the one the dump names)."""
+    ds, model = wildcards.ds, wildcards.model
+    if model.startswith("best-"):
+        ids = [s.model_id for s in GRID if s.model_type == model.removeprefix("best-")]
+    else:
+        ids = [model]
+    return {
+        "dump": f"results/{ds}/activations/{model}.parquet",
+        "checkpoints": [f"results/{ds}/models/{i}/best.pt" for i in ids],
+        "scores": [f"results/{ds}/eval/{i}.parquet" for i in ids],
+    }
 
 
 def model_selections(ds):
@@ -208,7 +233,9 @@ def final_outputs():
         ]
         outputs += [f"results/{ds}/activations/{model}.parquet" for model in MODELS]
         outputs.append(f"results/{ds}/explorer/text")
-        outputs += [f"results/{ds}/explorer/models/{model}" for model in MODELS]
+        # The explorer's copies of the best model of each full_test type; any other grid
+        # model's is one target away: results/{ds}/explorer/models/{model}
+        outputs += [f"results/{ds}/explorer/models/best-{t}" for t in FULL_TEST]
         if config["datasets"][ds]["code"]:
             outputs.append(f"results/{ds}/tables/closing_brace.csv")
         if DYNAMICS_MODEL:

@@ -25,9 +25,7 @@ rule explorer_text:
 
 rule explorer_model:
     input:
-        dump="results/{ds}/activations/{model}.parquet",
-        checkpoint="results/{ds}/models/{model}/best.pt",
-        scores="results/{ds}/eval/{model}.parquet",
+        unpack(explorer_model_sources),
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
         code=code("explorer_model"),
@@ -38,7 +36,7 @@ rule explorer_model:
     benchmark:
         "results/{ds}/benchmarks/explorer/{model}.tsv"
     wildcard_constraints:
-        model=GRID_MODEL,
+        model=rf"{GRID_MODEL}|best-(rnn|lstm|gru)",
     conda:
         "../../envs/pytorch.yaml"
     resources:

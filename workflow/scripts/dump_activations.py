@@ -1,25 +1,35 @@
-"""Dump cell, hidden state and every gate over the first test characters to Parquet."""
+"""Dump cell, hidden state and every gate to Parquet: a grid model over the first max_chars
+test characters, or (dump_best_activations) the best model of a type over the whole split."""
+
+from pathlib import Path
 
 from visrnn.activations import dump_activations
 from visrnn.data import Vocab, load_split
+from visrnn.files import read_csv
+from visrnn.losses import best_model
 from visrnn.models import load_checkpoint
 from visrnn.runner import script
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
-    model, meta = load_checkpoint(snakemake.input.checkpoint)
+    if hasattr(snakemake.input, "test_losses"):
+        model_id = best_model(read_csv(snakemake.input.test_losses), snakemake.wildcards.type)
+        checkpoint = next(p for p in snakemake.input.checkpoints if Path(p).parent.name == model_id)
+    else:
+        model_id, checkpoint = snakemake.wildcards.model, snakemake.input.checkpoint
+    model, meta = load_checkpoint(checkpoint)
     if meta["vocab_sha256"] != vocab.sha256:
         raise ValueError(
-            f"{snakemake.input.checkpoint} was trained on another vocabulary than "
-            f"{snakemake.input.vocab}; retrain it"
+            f"{checkpoint} was trained on another vocabulary than {snakemake.input.vocab}; "
+            "retrain it"
         )
     test_ids = load_split(snakemake.input.test)[: snakemake.params.max_chars]
     dump_activations(
         model,
         test_ids,
         snakemake.output[0],
-        model_id=snakemake.wildcards.model,
+        model_id=model_id,
         vocab_sha256=vocab.sha256,
         row_group=snakemake.params.row_group,
     )
-    log.info("%s: %d positions dumped", snakemake.wildcards.model, len(test_ids))
+    log.info("%s: %d positions dumped", model_id, len(test_ids))

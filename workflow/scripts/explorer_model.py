@@ -1,5 +1,7 @@
 """The explorer's model store: a dump in unit-major memory-mappable form, with predictions."""
 
+from pathlib import Path
+
 from visrnn.activations import ActivationDump
 from visrnn.data import Vocab, load_split
 from visrnn.explorer.store import write_model_store
@@ -9,17 +11,21 @@ from visrnn.scores import read_scores, require_test_split
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
-    ActivationDump(snakemake.input.dump).check_vocab(vocab.sha256)
-    model, _ = load_checkpoint(snakemake.input.checkpoint)
-    scores = read_scores(snakemake.input.scores)
-    require_test_split(
-        scores, load_split(snakemake.input.test), snakemake.input.scores, snakemake.input.test
+    dump = ActivationDump(snakemake.input.dump)
+    dump.check_vocab(vocab.sha256)
+    # The model the dump names (for best-<type>, the one dump_best_activations chose).
+    checkpoint = next(
+        p for p in snakemake.input.checkpoints if Path(p).parent.name == dump.model_id
     )
+    scores_path = next(p for p in snakemake.input.scores if Path(p).stem == dump.model_id)
+    model, _ = load_checkpoint(checkpoint)
+    scores = read_scores(scores_path)
+    require_test_split(scores, load_split(snakemake.input.test), scores_path, snakemake.input.test)
     write_model_store(
         snakemake.output[0],
         snakemake.input.dump,
         model.decoder,
         scores.p_target,
-        extra={"test_loss": scores.loss},
+        extra={"test_loss": scores.loss, "entry": snakemake.wildcards.model},
     )
-    log.info("%s: explorer layout written", snakemake.wildcards.model)
+    log.info("%s (%s): explorer layout written", snakemake.wildcards.model, dump.model_id)

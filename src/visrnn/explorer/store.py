@@ -26,13 +26,14 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from visrnn.activations import ActivationDump
 from visrnn.files import read_json, write_json
+
+if TYPE_CHECKING:
+    import torch
 
 #: Next-character predictions kept per position for the text strip's hover.
 TOP_K = 5
@@ -131,6 +132,10 @@ def write_model_store(
     dropout is off at test time). ``p_target[t]`` is the eval Parquet's probability of the
     character after position ``t`` (one fewer than the test positions: the last has none).
     """
+    import torch  # the precompute's only; the server reads the layout without it
+
+    from visrnn.activations import ActivationDump
+
     dump = ActivationDump(dump_path)
     positions = dump.num_positions
     with atomic_directory(path) as tmp:
