@@ -3,6 +3,7 @@ planted quote unit (visrnn.explorer.synthetic) and on the demo run's real output
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import socket
@@ -10,7 +11,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -21,7 +24,7 @@ from visrnn import cli
 from visrnn.activations import ActivationDump, dump_activations
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
-from visrnn.explorer.store import ModelStore, TextStore, write_model_store
+from visrnn.explorer.store import ModelStore, TextStore, oracle_codes, write_model_store
 from visrnn.explorer.synthetic import PLANTED, write_synthetic_results
 from visrnn.models import CharRNN, ModelConfig
 from visrnn.signals import structural_signals
@@ -133,6 +136,20 @@ def test_model_store_is_the_dump_unit_major_with_the_decoders_predictions(tmp_pa
     assert not list(tmp_path.glob(".m.*")), "temporary directory left behind"
 
 
+def test_oracle_codes_number_the_families_in_peeling_order() -> None:
+    step = lambda family, removed: SimpleNamespace(  # noqa: E731
+        oracle=SimpleNamespace(family=family), removed=np.array(removed, dtype=bool)
+    )
+    steps = [
+        step("ngram", [1, 0, 0, 0]),
+        step("ngram", [0, 0, 1, 0]),
+        step("remaining", [0, 0, 0, 1]),
+    ]
+    codes, names = oracle_codes(steps, 5)
+    assert names == ["no error", "ngram", "remaining"]
+    assert codes.tolist() == [1, 0, 1, 2, 0]
+
+
 # --- API -----------------------------------------------------------------------------------
 
 
@@ -163,7 +180,7 @@ def test_text_and_window_and_predictions(client, results) -> None:
         f"/api/syn/{LSTM}/window", params={"layer": 0, "state": "h", "start": 10, "stop": 2010}
     )
     assert window.headers["x-units"] == str(UNITS) and window.headers["x-positions"] == "2000"
-    values = np.frombuffer(window.content, dtype="<f4").reshape(UNITS, 2000)
+    values = np.frombuffer(window.content, dtype="<f2").reshape(UNITS, 2000)
     model = ModelStore(results / f"syn/explorer/models/{LSTM}")
     np.testing.assert_array_equal(values, model.values(0, "h")[:, 10:2010])
     pred = client.get(f"/api/syn/{LSTM}/predictions", params={"start": 0, "stop": 5}).json()
@@ -325,7 +342,21 @@ def test_rule_all_builds_the_explorer_and_the_server_serves_it(demo_run) -> None
                 params={"layer": meta["layers"] - 1, "state": "h", "start": 0, "stop": 100},
             )
             assert response.status_code == 200, response.text
-            values = np.frombuffer(response.content, dtype="<f4")
+            values = np.frombuffer(response.content, dtype="<f2")
             assert values.size == meta["hidden_size"] * 100 and np.isfinite(values).all()
         text = client.get(f"/api/{ds}/text", params={"start": 0, "stop": 50}).json()
         assert "ngram_loss" in text["tracks"]
+    # The error categories of the best LSTM on wp are Figure 6's, position by position.
+    meta = found["wp"]["models"]["best-lstm"]
+    codes = ModelStore(demo_run / "results/wp/explorer/models/best-lstm").oracle
+    counted = Counter(meta["oracle_categories"][code] for code in codes if code)
+    rows = csv.DictReader((demo_run / "results/wp/tables/oracles.csv").open())
+    expected = Counter()
+    for row in rows:
+        if row["model"] == meta["model_id"]:
+            expected[row["family"]] += int(row["errors_removed"])
+    if expected:  # the best LSTM is one of the two models the oracles peel
+        assert counted == expected
+    else:
+        assert sum(counted.values()) > 0
+    assert ModelStore(demo_run / "results/lk/explorer/models/best-lstm").oracle is None

@@ -120,7 +120,7 @@ def test_brushing_a_quote_finds_the_quote_unit_and_the_other_quotes(
     assert precision >= 0.99 and recall >= 0.99
     screenshot(page, tmp_path, "hypothesis", "#view-hypothesis")
 
-    # Keep only the planted unit (the other selected units are noise that happens to pass).
+    # Colour the text by the best selected unit, then match the selection.
     page.locator("#selected span").first.click()
     page.wait_for_function(f"document.querySelector('#unit').value === '{PLANTED}'")
     page.click("#match-button")

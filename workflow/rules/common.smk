@@ -205,11 +205,24 @@ def explorer_model_sources(wildcards):
         ids = [s.model_id for s in GRID if s.model_type == model.removeprefix("best-")]
     else:
         ids = [model]
-    return {
+    sources = {
         "dump": f"results/{ds}/activations/{model}.parquet",
         "checkpoints": [f"results/{ds}/models/{i}/best.pt" for i in ids],
         "scores": [f"results/{ds}/eval/{i}.parquet" for i in ids],
     }
+    if ds in config["analysis"]["oracles"]["datasets"]:  # the Figure 6 error categories
+        sources["train"] = f"results/{ds}/data/train.npy"
+        sources["ngrams"] = [
+            f"results/{ds}/eval/ngram-{n}.parquet"
+            for n in config["analysis"]["oracles"]["ngram"]
+        ]
+    return sources
+
+
+def explorer_oracles(wildcards):
+    """The error-oracle settings for a dataset the oracles run on, else None."""
+    oracles = config["analysis"]["oracles"]
+    return oracles if wildcards.ds in oracles["datasets"] else None
 
 
 def model_selections(ds):

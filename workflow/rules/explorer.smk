@@ -41,5 +41,7 @@ rule explorer_model:
         "../../envs/pytorch.yaml"
     resources:
         mem_mb=2000,
+    params:
+        oracles=explorer_oracles,
     script:
         "../scripts/explorer_model.py"

@@ -6,8 +6,10 @@ from visrnn.activations import ActivationDump
 from visrnn.data import Vocab, load_split
 from visrnn.explorer.store import write_model_store
 from visrnn.models import load_checkpoint
+from visrnn.oracles import TextWords, oracles, peel
+from visrnn.overlap import ERROR_THRESHOLD
 from visrnn.runner import script
-from visrnn.scores import read_scores, require_test_split
+from visrnn.scores import read_comparable, read_scores, require_test_split
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
@@ -21,11 +23,25 @@ with script(snakemake) as log:
     model, _ = load_checkpoint(checkpoint)
     scores = read_scores(scores_path)
     require_test_split(scores, load_split(snakemake.input.test), scores_path, snakemake.input.test)
+    steps = None
+    if snakemake.params.oracles:  # Figure 6's categories of this model's errors
+        settings = snakemake.params.oracles
+        ngrams = read_comparable(snakemake.input.ngrams)
+        test = TextWords.build(
+            vocab.decode(load_split(snakemake.input.test)),
+            vocab.decode(load_split(snakemake.input.train)),
+            max_memory=max(settings.get("memory", [0])),
+        )
+        ngram = {n: s.p_target for n, s in zip(settings["ngram"], ngrams, strict=True)}
+        steps = peel(
+            scores.p_target < ERROR_THRESHOLD, oracles(test, scores.p_target, ngram, settings)
+        )
     write_model_store(
         snakemake.output[0],
         snakemake.input.dump,
         model.decoder,
         scores.p_target,
         extra={"test_loss": scores.loss, "entry": snakemake.wildcards.model},
+        oracle_steps=steps,
     )
     log.info("%s (%s): explorer layout written", snakemake.wildcards.model, dump.model_id)

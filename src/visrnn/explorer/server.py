@@ -32,6 +32,11 @@ MAX_UNITS = 64
 #: Most matches or top examples one request returns.
 MAX_RESULTS = 500
 DEFAULT_HOST = "127.0.0.1"
+#: Resident memory (MB) past which the server drops its memory maps after a request. The
+#: maps' pages are clean page cache, but they count in the resident memory: a match's |A∪C|
+#: touches every unit around each ranked candidate, and the kernel maps whole neighbourhoods
+#: of pages per fault, so one match can map most of a state's file.
+RELEASE_RSS_MB = 1024
 
 Position = Annotated[int, Query(ge=0, description="test-split offset")]
 Threshold = Annotated[float, Query(ge=-100.0, le=100.0)]
@@ -46,6 +51,7 @@ class Results:
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root} is not a directory; give a results directory")
         self.texts: dict[str, Path] = {}
+        self._opened: dict[tuple[str, str], ModelStore] = {}
         self.models: dict[str, dict[str, Path]] = {}
         for text_json in sorted(self.root.glob("*/explorer/text/text.json")):
             ds = text_json.parents[2].name
@@ -63,14 +69,32 @@ class Results:
             )
         return TextStore(self.texts[ds])
 
-    @functools.cache  # noqa: B019
+    def release_maps(self) -> None:
+        """Drop every model's memory maps (their pages leave the resident memory with them)."""
+        for store in self._opened.values():
+            store.release_maps()
+
     def model(self, ds: str, model: str) -> ModelStore:
+        if (ds, model) not in self._opened:
+            self._opened[ds, model] = self._open_model(ds, model)
+        return self._opened[ds, model]
+
+    def _open_model(self, ds: str, model: str) -> ModelStore:
         self.text(ds)
         if model not in self.models[ds]:
             raise HTTPException(
                 404, f"unknown model {model!r} in {ds}; models: {_names(self.models[ds])}"
             )
         return ModelStore(self.models[ds][model])
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (Linux; 0 elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _names(names: Sequence[str] | dict[str, Any]) -> str:
@@ -120,6 +144,12 @@ def _units(units: str, size: int) -> list[int]:
     return list(dict.fromkeys(parsed))
 
 
+def _json(content: Any) -> JSONResponse:
+    """A JSON response made by ``json.dumps`` directly: FastAPI's encoder walks every list
+    element in Python and took longer than the queries on 10K match candidates."""
+    return JSONResponse(content)
+
+
 def _finite(values: np.ndarray, digits: int = 4) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), digits) for v in values]
 
@@ -137,6 +167,13 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         )
         return JSONResponse({"detail": detail}, status_code=422)
 
+    @app.middleware("http")
+    async def bound_memory(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        if resident_mb() > RELEASE_RSS_MB:
+            results.release_maps()
+        return response
+
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
@@ -144,7 +181,7 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/api/datasets")
-    def datasets() -> dict[str, Any]:
+    def datasets() -> JSONResponse:
         out = {}
         for ds in results.texts:
             text = results.text(ds)
@@ -155,31 +192,36 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
                 "symbols": text.meta["symbols"],
                 "models": {m: results.model(ds, m).meta for m in results.models[ds]},
             }
-        return {
-            "datasets": out,
-            "palette": {"negative": NEGATIVE_RGB.tolist(), "positive": POSITIVE_RGB.tolist()},
-        }
+        return _json(
+            {
+                "datasets": out,
+                "palette": {"negative": NEGATIVE_RGB.tolist(), "positive": POSITIVE_RGB.tolist()},
+            }
+        )
 
     @app.get("/api/{ds}/text")
-    def text(ds: str, start: Position, stop: Position) -> dict[str, Any]:
+    def text(ds: str, start: Position, stop: Position) -> JSONResponse:
         store = results.text(ds)
         _range(start, stop, store.num_positions)
-        return {
-            "start": start,
-            "stop": stop,
-            "text": [int(b) for b in store.text[start:stop]],
-            "tracks": {name: _finite(store.track(name)[start:stop]) for name in store.tracks},
-        }
+        return _json(
+            {
+                "start": start,
+                "stop": stop,
+                "text": [int(b) for b in store.text[start:stop]],
+                "tracks": {name: _finite(store.track(name)[start:stop]) for name in store.tracks},
+            }
+        )
 
     @app.get("/api/{ds}/{model}/window")
     def window(
         ds: str, model: str, layer: int, state: str, start: Position, stop: Position
     ) -> Response:
-        """All units over ``[start, stop)``: float32 (units, positions), row-major bytes."""
+        """All units over ``[start, stop)``: float16 (units, positions), row-major bytes
+        (half of float32's; the page decodes them with a 65,536-entry table)."""
         store = results.model(ds, model)
         values = _values(store, layer, state)
         _range(start, stop, store.num_positions)
-        block = np.ascontiguousarray(values[:, start:stop], dtype="<f4")
+        block = np.ascontiguousarray(values[:, start:stop], dtype="<f2")
         return Response(
             block.tobytes(),
             media_type="application/octet-stream",
@@ -187,7 +229,7 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         )
 
     @app.get("/api/{ds}/{model}/predictions")
-    def predictions(ds: str, model: str, start: Position, stop: Position) -> dict[str, Any]:
+    def predictions(ds: str, model: str, start: Position, stop: Position) -> JSONResponse:
         store = results.model(ds, model)
         _range(start, stop, store.num_positions)
         p_target = np.asarray(store.p_target[start:stop], dtype=np.float64)
@@ -202,9 +244,11 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
             "p_target": _finite(p_target),
             "loss": _finite(loss),
         }
+        if store.oracle is not None:
+            out["oracle"] = store.oracle[start:stop].tolist()
         if "ngram_loss" in text.tracks:
             out["loss_minus_ngram"] = _finite(loss - text.track("ngram_loss")[start:stop])
-        return out
+        return _json(out)
 
     @app.get("/api/{ds}/{model}/hypothesis")
     def hypothesis(
@@ -218,18 +262,20 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         sign: Sign = 1,
         before: Annotated[int, Query(ge=0, le=1000)] = 0,
         after: Annotated[int, Query(ge=0, le=1000)] = 0,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         _range(start, stop, store.num_positions)
         found = queries.hypothesis(values, start, stop, threshold, _sign(sign), before, after)
-        return {
-            "selected": found.selected,
-            "score": _finite(found.score),
-            "inside_min": _finite(found.inside_min),
-            "histogram": found.histogram,
-            "edges": found.edges,
-        }
+        return _json(
+            {
+                "selected": found.selected,
+                "score": _finite(found.score),
+                "inside_min": _finite(found.inside_min),
+                "histogram": found.histogram,
+                "edges": found.edges,
+            }
+        )
 
     @app.get("/api/{ds}/{model}/match")
     def match(
@@ -242,20 +288,22 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         sign: Sign = 1,
         min_units: Annotated[int | None, Query(ge=1)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 50,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         selected = _units(units, store.hidden_size)
         if min_units is not None and min_units > len(selected):
             raise HTTPException(400, f"min_units={min_units} > {len(selected)} selected units")
         found, starts, _ = queries.match(values, selected, threshold, _sign(sign), min_units, limit)
-        return {
-            "units": selected,
-            "matches": [vars(m) for m in found],
-            "candidates": len(starts),
-            "candidate_starts": starts[:20000].tolist(),
-            "num_positions": store.num_positions,
-        }
+        return _json(
+            {
+                "units": selected,
+                "matches": [vars(m) for m in found],
+                "candidates": len(starts),
+                "candidate_starts": starts[:20000].tolist(),
+                "num_positions": store.num_positions,
+            }
+        )
 
     @app.get("/api/{ds}/{model}/precision")
     def precision(
@@ -268,7 +316,7 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         track: str,
         sign: Sign = 1,
         min_units: Annotated[int | None, Query(ge=1)] = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         selected = _units(units, store.hidden_size)
@@ -276,12 +324,14 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         binary = [name for name, t in text.tracks.items() if t.binary]
         if track not in binary:
             raise HTTPException(404, f"unknown binary track {track!r}; tracks: {_names(binary)}")
-        return {
-            "track": track,
-            **queries.precision_recall(
-                values, selected, threshold, _sign(sign), text.track(track), min_units
-            ),
-        }
+        return _json(
+            {
+                "track": track,
+                **queries.precision_recall(
+                    values, selected, threshold, _sign(sign), text.track(track), min_units
+                ),
+            }
+        )
 
     @app.get("/api/{ds}/{model}/top")
     def top(
@@ -292,7 +342,7 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         unit: Annotated[int, Query(ge=0)],
         k: Annotated[int, Query(ge=1, le=100)] = 10,
         width: Annotated[int, Query(ge=1, le=1000)] = 60,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         if unit >= store.hidden_size:
@@ -315,7 +365,7 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
                     }
                 )
             out[key] = rows
-        return out
+        return _json(out)
 
     return app
 

@@ -23,7 +23,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,23 @@ def char_classes(text: np.ndarray) -> np.ndarray:
     for code, mask in enumerate((letters, digits, spaces, newlines, punct), start=1):
         codes[mask] = code
     return codes
+
+
+def oracle_codes(steps: Sequence[Any], positions: int) -> tuple[np.ndarray, list[str]]:
+    """Each position's Figure 6 error category, from ``visrnn.oracles.peel``'s steps.
+
+    Returns uint8 codes (0: not an error; k: the k-th family of the chain, in peeling
+    order, ``remaining`` last) padded to ``positions``, and the names of the codes.
+    """
+    names = ["no error"]
+    codes = np.zeros(positions, dtype=np.uint8)
+    for step in steps:
+        family = step.oracle.family
+        if family not in names:
+            names.append(family)
+        removed = np.flatnonzero(step.removed)
+        codes[removed[removed < positions]] = names.index(family)
+    return codes, names
 
 
 @contextlib.contextmanager
@@ -125,8 +142,12 @@ def write_model_store(
     decoder: torch.nn.Linear,
     p_target: np.ndarray,
     extra: Mapping[str, Any] | None = None,
+    oracle_steps: Sequence[Any] | None = None,
 ) -> None:
     """Convert the dump at ``dump_path`` to the unit-major layout, with the top predictions.
+
+    ``oracle_steps`` (``visrnn.oracles.peel`` of this model's errors), when given, become a
+    per-position error-category track (``oracle.npy``, names in ``model.json``).
 
     ``decoder`` maps the last layer's h to next-character logits (the model's own decoder;
     dropout is off at test time). ``p_target[t]`` is the eval Parquet's probability of the
@@ -176,6 +197,9 @@ def write_model_store(
             "vocab_sha256": dump.vocab_sha256,
             **(extra or {}),
         }
+        if oracle_steps is not None:
+            codes, meta["oracle_categories"] = oracle_codes(oracle_steps, positions)
+            np.save(tmp / "oracle.npy", codes)
         _write_predictions(tmp, meta, top_ids, top_p, p_target)
 
 
@@ -273,15 +297,33 @@ class ModelStore:
         self.layers: int = self.meta["layers"]
         self.hidden_size: int = self.meta["hidden_size"]
         self.num_positions: int = self.meta["num_positions"]
-        self._values = {
-            (layer, state): np.load(self.path / f"l{layer}.{state}.npy", mmap_mode="r")
-            for layer in range(self.layers)
-            for state in self.states
-        }
+        self._maps: dict[tuple[int, str], np.ndarray] = {}
+        for layer in range(self.layers):
+            for state in self.states:
+                if not self._values_path(layer, state).is_file():
+                    raise ValueError(
+                        f"{self._values_path(layer, state)} missing; rerun the explorer rules"
+                    )
         self.top_ids = np.load(self.path / "top_ids.npy", mmap_mode="r")
         self.top_p = np.load(self.path / "top_p.npy", mmap_mode="r")
         self.p_target = np.load(self.path / "p_target.npy", mmap_mode="r")
+        oracle = self.path / "oracle.npy"
+        self.oracle = np.load(oracle, mmap_mode="r") if oracle.is_file() else None
+
+    def _values_path(self, layer: int, state: str) -> Path:
+        return self.path / f"l{layer}.{state}.npy"
 
     def values(self, layer: int, state: str) -> np.ndarray:
-        """(units, positions) float16 memory map of one layer's state."""
-        return self._values[layer, state]
+        """(units, positions) float16 memory map of one layer's state.
+
+        Maps are kept between queries (a page already mapped costs nothing to read again)
+        until ``release_maps``, which the server calls when its resident memory passes
+        ``server.RELEASE_RSS_MB``: the mapped pages then leave the process with the maps.
+        """
+        key = (layer, state)
+        if key not in self._maps:
+            self._maps[key] = np.load(self._values_path(layer, state), mmap_mode="r")
+        return self._maps[key]
+
+    def release_maps(self) -> None:
+        self._maps.clear()

@@ -62,7 +62,25 @@ async function api(path, params = {}, binary = false) {
   if (!binary) return response.json();
   const units = Number(response.headers.get("X-Units"));
   const positions = Number(response.headers.get("X-Positions"));
-  return { units, positions, values: new Float32Array(await response.arrayBuffer()) };
+  const halves = new Uint16Array(await response.arrayBuffer());
+  const values = new Float32Array(halves.length);
+  const table = halfTable();
+  for (let i = 0; i < halves.length; i++) values[i] = table[halves[i]];
+  return { units, positions, values };
+}
+
+let HALF_TABLE = null;
+function halfTable() {
+  // float16 bit pattern -> value, for the window endpoint's little-endian float16 bytes.
+  if (HALF_TABLE) return HALF_TABLE;
+  HALF_TABLE = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+    HALF_TABLE[h] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024)
+      : exponent === 31 ? (fraction ? NaN : sign * Infinity)
+      : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return HALF_TABLE;
 }
 
 // ---------------------------------------------------------------- drawing helpers
@@ -88,13 +106,16 @@ function glyph(byte) {
 function symbolName(id) {
   const symbols = datasets[view.ds].symbols;
   if (id >= symbols.length) return "<unk>";
-  const [g] = glyph(symbols[id]);
-  return g;
+  return `"${glyph(symbols[id])[0]}"`;
 }
 
 function modelMeta(model = view.model) { return datasets[view.ds].models[model]; }
 
 function unitValue(data, unit, t) { return data.values[unit * data.positions + t]; }
+
+// The colour of a value: the cell state c is unbounded, so it is coloured by tanh(c) as in
+// the paper's Figure 2 (visrnn.cells); every other state is already in [-1, 1] or [0, 1].
+function shade(value, state) { return rgb(state === "c" && value !== null ? Math.tanh(value) : value); }
 
 // ---------------------------------------------------------------- selects
 
@@ -171,7 +192,7 @@ function drawStrip() {
     span.textContent = g;
     if (control) span.className = "ctl";
     span.dataset.pos = page.start + i;
-    span.style.background = rgb(unitValue(page.values, view.unit, i));
+    span.style.background = shade(unitValue(page.values, view.unit, i), view.state);
     const p = page.start + i;
     if (view.hs !== null && p >= view.hs && p < view.he) span.classList.add("brushed");
     strip.appendChild(span);
@@ -199,6 +220,8 @@ function grey(values) {
 }
 
 const CLASS_COLOURS = ["#bbb", "#8c6", "#c86", "#fff", "#68c", "#c6c"];
+// Error categories: no error, then the oracle families in peeling order, remaining last.
+const ORACLE_COLOURS = ["#fff", "#4477aa", "#66ccee", "#228833", "#ccbb44", "#ee6677", "#aa3377", "#555"];
 
 function drawTracks() {
   const box = $("tracks");
@@ -208,6 +231,14 @@ function drawTracks() {
     box.appendChild(trackRow(name, values, colour));
   }
   box.appendChild(trackRow(`${view.model} loss`, page.predictions.loss, grey(page.predictions.loss)));
+  if (page.predictions.oracle) {
+    const names = modelMeta().oracle_categories;
+    const row = trackRow("error category (Figure 6; hover the text)",
+      page.predictions.oracle, (v) => ORACLE_COLOURS[v] || "#000");
+    row.className = "oracle-track";
+    row.title = names.map((name, k) => `${ORACLE_COLOURS[k]}: ${name}`).join("\n");
+    box.appendChild(row);
+  }
   if (page.predictions.loss_minus_ngram) {
     const diff = page.predictions.loss_minus_ngram;
     const top = Math.max(1e-9, ...diff.filter((v) => v !== null).map(Math.abs));
@@ -235,7 +266,7 @@ function unitOrder(data) {
 
 function rowHeight(units) { return units > 256 ? 2 : units > 64 ? 4 : 8; }
 
-function drawHeatmap(canvas, data, label, labelText, interactive) {
+function drawHeatmap(canvas, data, label, labelText, interactive, state) {
   const order = unitOrder(data);
   const rh = rowHeight(data.units);
   canvas.width = data.positions * CELL + 6; canvas.height = data.units * rh;
@@ -243,7 +274,7 @@ function drawHeatmap(canvas, data, label, labelText, interactive) {
   const selected = new Set(hyp && interactive ? hyp.selected : []);
   order.forEach((u, row) => {
     for (let t = 0; t < data.positions; t++) {
-      ctx.fillStyle = rgb(unitValue(data, u, t));
+      ctx.fillStyle = shade(unitValue(data, u, t), state);
       ctx.fillRect(6 + t * CELL, row * rh, CELL, rh);
     }
     ctx.fillStyle = view.pins.includes(u) ? "#000" : selected.has(u) ? "#f90" : u === view.unit ? "#0a0" : "#fff";
@@ -256,11 +287,11 @@ function drawHeatmap(canvas, data, label, labelText, interactive) {
 function drawHeatmaps() {
   drawHeatmap($("heatmap"), page.values, $("heat-label"),
     `${view.model} layer ${view.layer} ${view.state}: ${page.values.units} units × ${page.values.positions} positions ` +
-    `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true);
+    `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true, view.state);
   $("compare").hidden = !view.modelB;
   if (view.modelB && page.valuesB) {
     drawHeatmap($("heatmapB"), page.valuesB, $("heatB-label"),
-      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false);
+      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false, view.stateB);
   }
 }
 
@@ -382,7 +413,7 @@ async function loadTop() {
       row.text.forEach((b, i) => {
         const span = document.createElement("span");
         span.textContent = glyph(b)[0];
-        span.style.background = rgb(row.values[i]);
+        span.style.background = shade(row.values[i], view.state);
         li.appendChild(span);
       });
       li.append(`  ${row.value.toFixed(2)} @${row.position}`);
@@ -415,8 +446,9 @@ function showTooltip(event) {
   const pred = page.predictions;
   const lines = pred.top_ids[i].map((id, k) => `${symbolName(id).padEnd(6)} ${(pred.top_p[i][k] ?? 0).toFixed(3)}`);
   const next = i + 1 < page.text.text.length ? glyph(page.text.text[i + 1])[0] : "?";
+  const category = pred.oracle ? `\nerror category: ${modelMeta().oracle_categories[pred.oracle[i]]}` : "";
   tip.textContent = `position ${p}, unit ${view.unit} = ${unitValue(page.values, view.unit, i).toFixed(3)}\n` +
-    `top-5 next characters:\n${lines.join("\n")}\np(target "${next}") = ${pred.p_target[i] ?? "n/a"}`;
+    `top-5 next characters:\n${lines.join("\n")}\np(target "${next}") = ${pred.p_target[i] ?? "n/a"}${category}`;
   tip.hidden = false;
   tip.style.left = `${event.pageX + 12}px`; tip.style.top = `${event.pageY + 16}px`;
 }
