@@ -120,6 +120,14 @@ def test_brushing_a_quote_finds_the_quote_unit_and_the_other_quotes(
     assert precision >= 0.99 and recall >= 0.99
     screenshot(page, tmp_path, "hypothesis", "#view-hypothesis")
 
+    # Alt-click leaves a unit out of the match and of precision/recall; again brings it back.
+    page.locator("#selected span").first.click(modifiers=["Alt"])
+    page.wait_for_function("document.querySelector('#precision').textContent === ''")
+    assert f"drop={PLANTED}" in page.url
+    page.locator("#selected span").first.click(modifiers=["Alt"])
+    page.wait_for_function("document.querySelector('#precision').textContent !== ''")
+    assert "drop=" not in page.url
+
     # Colour the text by the best selected unit, then match the selection.
     page.locator("#selected span").first.click()
     page.wait_for_function(f"document.querySelector('#unit').value === '{PLANTED}'")

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 const view = {
   ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
-  hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "",
+  hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
   modelB: "", layerB: 0, stateB: "", matched: false,
 };
 const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB"];
@@ -25,7 +25,7 @@ function readURL() {
   const params = new URLSearchParams(location.search);
   for (const [key, value] of params) {
     if (!(key in view)) continue;
-    if (key === "pins") view.pins = value ? value.split(",").map(Number) : [];
+    if (key === "pins" || key === "drop") view[key] = value ? value.split(",").map(Number) : [];
     else if (key === "matched") view.matched = value === "1";
     else if (key === "t") view.t = Number(value);
     else if (INTS.includes(key)) view[key] = value === "" ? null : Number(value);
@@ -37,7 +37,7 @@ function writeURL() {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(view)) {
     if (value === null || value === "") continue;
-    if (key === "pins") { if (value.length) params.set(key, value.join(",")); }
+    if (key === "pins" || key === "drop") { if (value.length) params.set(key, value.join(",")); }
     else if (key === "matched") { if (value) params.set(key, "1"); }
     else params.set(key, String(value));
   }
@@ -271,7 +271,7 @@ function drawHeatmap(canvas, data, label, labelText, interactive, state) {
   const rh = rowHeight(data.units);
   canvas.width = data.positions * CELL + 6; canvas.height = data.units * rh;
   const ctx = canvas.getContext("2d");
-  const selected = new Set(hyp && interactive ? hyp.selected : []);
+  const selected = new Set(interactive ? chosenUnits() : []);
   order.forEach((u, row) => {
     for (let t = 0; t < data.positions; t++) {
       ctx.fillStyle = shade(unitValue(data, u, t), state);
@@ -320,7 +320,14 @@ function drawHypothesis() {
     const span = document.createElement("span");
     span.textContent = u; span.dataset.unit = u;
     if (i === 0) span.className = "first";
-    span.onclick = () => { view.unit = u; load(); };
+    if (view.drop.includes(u)) span.classList.add("dropped");
+    span.title = "click: colour the text by this unit; alt-click: leave it out of the match";
+    span.onclick = (e) => {
+      if (e.altKey) {
+        view.drop = view.drop.includes(u) ? view.drop.filter((d) => d !== u) : [...view.drop, u];
+        writeURL(); drawHypothesis(); drawHeatmaps(); runPrecision().catch(() => {});
+      } else { view.unit = u; load(); }
+    };
     box.appendChild(span);
   });
   if (!hyp.selected.length) box.textContent = "(none: lower the threshold or the off-widths)";
@@ -331,7 +338,8 @@ function drawHypothesis() {
   counts.forEach((c, i) => {
     ctx.fillStyle = edges[i] >= view.t ? "#f90" : "#99a";
     const left = x(edges[i]);
-    ctx.fillRect(left, canvas.height - (c / top) * (canvas.height - 12), Math.max(1, x(edges[i + 1]) - left - 1), canvas.height);
+    const height = c ? Math.max(4, (c / top) * (canvas.height - 12)) : 0; // one unit stays visible
+    ctx.fillRect(left, canvas.height - height, Math.max(2, x(edges[i + 1]) - left - 1), height);
   });
   ctx.fillStyle = "#c00";
   ctx.fillRect(x(view.t), 0, 2, canvas.height);
@@ -339,10 +347,12 @@ function drawHypothesis() {
   ctx.fillText(`units by their minimum inside the range (${lo.toFixed(2)} … ${hi.toFixed(2)}); red: threshold`, 4, 10);
 }
 
-function unitsParam() { return hyp ? hyp.selected.slice(0, 20).join(",") : ""; }
+// The units a match and precision/recall use: the hypothesis's, less those left out, best 20.
+function chosenUnits() { return hyp ? hyp.selected.filter((u) => !view.drop.includes(u)).slice(0, 20) : []; }
+function unitsParam() { return chosenUnits().join(","); }
 
 async function runPrecision() {
-  if (!hyp || !hyp.selected.length || !view.track) { $("precision").textContent = ""; return; }
+  if (!chosenUnits().length || !view.track) { $("precision").textContent = ""; return; }
   const pr = await api(`${view.ds}/${view.model}/precision`, {
     layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t,
     sign: view.sign, track: view.track,
@@ -354,7 +364,7 @@ async function runPrecision() {
 }
 
 async function runMatch() {
-  if (!hyp || !hyp.selected.length) { view.matched = false; return; }
+  if (!chosenUnits().length) { view.matched = false; return; }
   view.matched = true; writeURL();
   const found = await api(`${view.ds}/${view.model}/match`, {
     layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t, sign: view.sign,
@@ -496,7 +506,7 @@ function bind() {
     if (brushFrom === null) return;
     const p = stripPosition(e) ?? brushFrom;
     view.hs = Math.min(brushFrom, p); view.he = Math.max(brushFrom, p) + 1;
-    brushFrom = null; view.matched = false; writeURL();
+    brushFrom = null; view.matched = false; view.drop = []; writeURL();
     runHypothesis().catch(() => {});
   });
   $("heatmap").onclick = heatmapClick;
