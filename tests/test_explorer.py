@@ -18,10 +18,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+import yaml
 from fastapi.testclient import TestClient
 
 from visrnn import cli
 from visrnn.activations import ActivationDump, dump_activations
+from visrnn.configuration import ConfigError, check_config
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
 from visrnn.explorer.store import ModelStore, TextStore, oracle_codes, write_model_store
@@ -148,6 +150,13 @@ def test_oracle_codes_number_the_families_in_peeling_order() -> None:
     codes, names = oracle_codes(steps, 5)
     assert names == ["no error", "ngram", "remaining"]
     assert codes.tolist() == [1, 0, 1, 2, 0]
+
+
+def test_full_test_types_must_be_in_the_grid() -> None:
+    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config["grid"]["types"] = ["lstm", "gru"]
+    with pytest.raises(ConfigError, match=r"activations.full_test: \['rnn'\]"):
+        check_config(config)
 
 
 # --- API -----------------------------------------------------------------------------------
