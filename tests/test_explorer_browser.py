@@ -168,6 +168,15 @@ def test_hover_shows_the_top_predictions_and_compare_shows_a_second_model(
     assert "gru-1L-syn layer 0 z" in page.locator("#heatB-label").inner_text()
     screenshot(page, tmp_path, "compare", "#view-main")
 
+    # Shift-click pins a unit on top of the heatmap; sorting by activity keeps it there.
+    rows = page.evaluate("document.querySelector('#heatmap').rh")
+    page.locator("#heatmap").click(position={"x": 50, "y": 3 * rows + 1}, modifiers=["Shift"])
+    page.wait_for_function("document.querySelector('#heatmap').order[0] === 3")
+    assert "pins=3" in page.url
+    page.select_option("#sort", "activity")
+    page.wait_for_function("new URL(location).searchParams.get('sort') === 'activity'")
+    page.wait_for_function("document.querySelector('#heatmap').order[0] === 3")
+
 
 def test_bad_input_is_shown_on_the_page(page, server) -> None:
     page.goto(f"{server}/?ds=syn&model={LSTM}&layer=0&state=h&hs=5&he=9&t=500")
