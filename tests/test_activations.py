@@ -18,9 +18,13 @@ HIDDEN = 10  # with 4 units per column: blocks [0:4], [4:8], [8:10]
 STEPS = 50
 
 
-def make_model(model_type: str, layers: int, seed: int = 0) -> CharRNN:
+#: (model type, GRU variant): every recurrence the grid can train.
+RECURRENCES = [("rnn", "paper"), ("lstm", "paper"), ("gru", "paper"), ("gru", "cudnn")]
+
+
+def make_model(model_type: str, layers: int, seed: int = 0, variant: str = "paper") -> CharRNN:
     torch.manual_seed(seed)
-    model = CharRNN(ModelConfig(model_type, VOCAB, HIDDEN, layers))
+    model = CharRNN(ModelConfig(model_type, VOCAB, HIDDEN, layers, gru_variant=variant))
     model.init_uniform(0.5)  # large weights: the state matters, so a reset state would show
     return model.eval()
 
@@ -41,10 +45,12 @@ def write_dump(path: Path, model: CharRNN, ids: np.ndarray, **kwargs: int) -> Ac
     return ActivationDump(path)
 
 
-@pytest.mark.parametrize("model_type", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(("model_type", "variant"), RECURRENCES)
 @pytest.mark.parametrize("layers", [1, 2, 3])
-def test_iter_activations_matches_stepwise_across_chunks(model_type: str, layers: int) -> None:
-    model, ids = make_model(model_type, layers), make_ids()
+def test_iter_activations_matches_stepwise_across_chunks(
+    model_type: str, variant: str, layers: int
+) -> None:
+    model, ids = make_model(model_type, layers, variant=variant), make_ids()
     expected = reference(model, ids)
     threads = torch.get_num_threads()
     chunks = list(iter_activations(model, ids, chunk=7))
@@ -63,12 +69,12 @@ def test_iter_activations_computes_only_the_names_asked_for() -> None:
         next(iter_activations(make_model("lstm", 1), make_ids(), names=["z"]))
 
 
-@pytest.mark.parametrize("model_type", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(("model_type", "variant"), RECURRENCES)
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_dump_round_trip_equals_stepwise_in_float16(
-    tmp_path: Path, model_type: str, layers: int
+    tmp_path: Path, model_type: str, variant: str, layers: int
 ) -> None:
-    model, ids = make_model(model_type, layers), make_ids()
+    model, ids = make_model(model_type, layers, variant=variant), make_ids()
     dump = write_dump(tmp_path / "a.parquet", model, ids)
     expected = reference(model, ids)
     for layer in range(layers):
@@ -189,3 +195,26 @@ def test_bad_ids_and_failed_runs_leave_no_file(tmp_path: Path) -> None:
                 model, make_ids(), path, model_id="m", vocab_sha256="v", chunk=7, row_group=4
             )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: data[: len(data) // 2], lambda data: b"garbage" * 50, lambda data: b""],
+    ids=["truncated", "garbage", "empty"],
+)
+def test_an_unreadable_dump_names_the_file(tmp_path: Path, damage) -> None:
+    path = tmp_path / "lstm-1L-x.parquet"
+    write_dump(path, make_model("lstm", 1), make_ids())
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError) as refused:
+        ActivationDump(path)
+    assert str(refused.value).startswith(f"{path} is not a readable Parquet file")
+    assert "delete it and run snakemake again" in str(refused.value)
+
+
+def test_a_dump_of_another_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "lstm-3L-x.parquet"
+    write_dump(path, make_model("lstm", 1), make_ids())  # model_id m1
+    assert ActivationDump(path, "m1").model_id == "m1"
+    with pytest.raises(ValueError, match=r"lstm-3L-x.parquet holds the activations of m1, not"):
+        ActivationDump(path, "lstm-3L-x")

@@ -1,8 +1,21 @@
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from visrnn.data import Vocab, array_sha256, load_split, save_split, split_bounds, symbol_name
+import numpy as np
+import pytest
+
+from visrnn.data import (
+    Vocab,
+    array_sha256,
+    corpus_record,
+    load_split,
+    read_corpus,
+    save_split,
+    split_bounds,
+    symbol_name,
+)
+from visrnn.files import write_json
 
 
 def test_vocab_from_training_bytes_reserves_one_id_for_unseen() -> None:
@@ -41,3 +54,60 @@ def test_splits_are_stored_compactly(tmp_path) -> None:
     assert loaded.dtype == np.uint8 and np.array_equal(loaded, ids)
     assert array_sha256(loaded) == array_sha256(ids)
     assert array_sha256(ids[:-1]) != array_sha256(ids)
+
+
+def _written_splits(tmp_path: Path) -> dict[str, np.ndarray]:
+    corpus = b"the quick brown fox jumps over the lazy dog\n" * 20
+    vocab = Vocab.from_bytes(corpus)
+    splits = {"train": vocab.encode(corpus[:600]), "test": vocab.encode(corpus[600:])}
+    for name, ids in splits.items():
+        save_split(tmp_path / f"{name}.npy", ids)
+    vocab.save(tmp_path / "vocab.json", splits)
+    return splits
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[:100]), "is not a readable id array"),
+        (lambda p: p.write_bytes(b"garbage" * 40), "is not a readable id array"),
+        (lambda p: np.save(p, np.zeros((3, 3), np.uint8)), "is not a split of ids"),
+        (lambda p: np.save(p, np.zeros(40, np.float64)), "is not a split of ids"),
+        (
+            lambda p: p.write_bytes(p.with_name("test.npy").read_bytes()),
+            "is not the split that .*vocab.json was written with",
+        ),
+    ],
+    ids=["truncated", "garbage", "2-d", "floats", "swapped"],
+)
+def test_a_damaged_or_swapped_split_names_the_file(tmp_path: Path, damage, message) -> None:
+    splits = _written_splits(tmp_path)
+    assert np.array_equal(load_split(tmp_path / "train.npy"), splits["train"])
+    damage(tmp_path / "train.npy")
+    with pytest.raises(ValueError, match=message) as refused:
+        load_split(tmp_path / "train.npy")
+    assert str(refused.value).startswith(str(tmp_path / "train.npy"))
+    assert "run snakemake again" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{not json", '{"symbols": [1, 2]}', '{"symbols": [1, 2], "sha256": "edited"}', "[]"],
+    ids=["garbage", "no-fingerprint", "edited", "not-a-mapping"],
+)
+def test_a_damaged_vocabulary_names_the_file(tmp_path: Path, text: str) -> None:
+    (tmp_path / "vocab.json").write_text(text)
+    with pytest.raises(ValueError) as refused:
+        Vocab.load(tmp_path / "vocab.json")
+    assert str(refused.value).startswith(str(tmp_path / "vocab.json"))
+    assert "delete it and run snakemake again" in str(refused.value)
+
+
+def test_a_corpus_changed_after_its_record_is_refused(tmp_path: Path) -> None:
+    corpus = b"some corpus bytes\n" * 10
+    (tmp_path / "corpus.bin").write_bytes(corpus)
+    write_json(tmp_path / "corpus.json", {"dataset": "x", **corpus_record(corpus)})
+    assert read_corpus(tmp_path / "corpus.bin", tmp_path / "corpus.json") == corpus
+    (tmp_path / "corpus.bin").write_bytes(corpus[:-5])
+    with pytest.raises(ValueError, match=r"corpus.bin is not the corpus that .*corpus.json"):
+        read_corpus(tmp_path / "corpus.bin", tmp_path / "corpus.json")

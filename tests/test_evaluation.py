@@ -85,3 +85,29 @@ def test_bootstrap_std_matches_the_standard_error() -> None:
     assert std == pytest.approx(nll.std() / np.sqrt(len(nll)), rel=0.25)
     assert bootstrap_std(nll, samples=100, seed=0) == std  # seeded
     assert bootstrap_std(np.ones(100)) == 0.0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: data[: len(data) // 2], lambda data: b"garbage" * 50],
+    ids=["truncated", "garbage"],
+)
+def test_an_unreadable_scores_file_names_the_file(tmp_path, damage) -> None:
+    path = tmp_path / "lstm-1L-x.parquet"
+    write_scores(path, _scores("lstm-1L-x"))
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError) as refused:
+        read_comparable([path])
+    assert str(refused.value) == (
+        f"{path} is not a readable Parquet file (truncated or damaged); "
+        "delete it and run snakemake again to rebuild it"
+    )
+
+
+def test_a_scores_file_copied_over_another_models_is_refused(tmp_path) -> None:
+    write_scores(tmp_path / "lstm-1L-x.parquet", _scores("lstm-1L-x"))
+    write_scores(tmp_path / "lstm-3L-x.parquet", _scores("lstm-1L-x"))
+    with pytest.raises(ValueError, match=r"lstm-3L-x.parquet holds the scores of lstm-1L-x, not"):
+        read_comparable([tmp_path / "lstm-1L-x.parquet", tmp_path / "lstm-3L-x.parquet"])
+    with pytest.raises(ValueError, match=r"holds the scores of lstm-1L-x, not of lstm-2L"):
+        read_scores(tmp_path / "lstm-1L-x.parquet", model="lstm-2L")

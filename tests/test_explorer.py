@@ -3,6 +3,7 @@ planted quote unit (visrnn.explorer.synthetic) and on the demo run's real output
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import json
@@ -303,7 +304,9 @@ def test_it_binds_localhost_and_never_writes_into_results(results, client) -> No
 
 
 def test_visrnn_explore_binds_localhost_by_default_and_serves(results) -> None:
-    args = cli.parser().parse_args(["explore", str(results)])
+    parser = argparse.ArgumentParser()
+    cli.COMMANDS["explore"].add_arguments(parser)
+    args = parser.parse_args([str(results)])
     assert (args.host, args.port) == ("127.0.0.1", 8000)
     assert cli.main(["explore", str(results / "missing")]) == 2
     with socket.socket() as probe:

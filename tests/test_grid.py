@@ -55,3 +55,13 @@ def test_size_table_covers_the_grid() -> None:
     assert len(rows) == 18
     # Hidden sizes are whole numbers: small budgets can only be met to about 1%.
     assert all(abs(row["relative_error"]) < 0.015 for row in rows)
+    assert not any(row["off_budget"] for row in rows)
+
+
+def test_a_size_far_from_its_budget_is_flagged() -> None:
+    # A budget of 2 LSTM cells (1000 parameters on 88 symbols): a 3-layer GRU of hidden size 2
+    # has 888, of size 3 already 1333.
+    rows = size_table([ModelSpec("gru", 3, "tiny"), ModelSpec("lstm", 1, "tiny")], 88, {"tiny": 2})
+    gru, lstm = rows
+    assert gru["hidden_size"] == 2 and gru["relative_error"] == -0.112 and gru["off_budget"]
+    assert lstm["relative_error"] == 0 and not lstm["off_budget"]

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+from visrnn.checkpoints import load_checkpoint
 from visrnn.files import read_csv
-from visrnn.models import CharRNN, ModelConfig, load_checkpoint
+from visrnn.models import CharRNN, ModelConfig
 from visrnn.training import (
     RunPaths,
     TrainingConfig,
@@ -80,7 +81,7 @@ def test_training_learns_logs_every_epoch_and_keeps_the_best(tmp_path: Path) -> 
     assert set(rows[0]) >= {"train_loss", "val_loss", "learning_rate", "chars_per_second"}
     assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
     best_row = min(rows, key=lambda r: float(r["val_loss"]))
-    _, meta = load_checkpoint(paths.best)
+    _, meta = load_checkpoint(paths.best, model_id="lstm-2L-t")
     assert meta["epoch"] == int(best_row["epoch"]) == summary["best_epoch"]
     assert not paths.resume.exists()  # removed once the run completes
     assert not list(tmp_path.glob(".*.tmp"))
@@ -126,7 +127,7 @@ RUN_SCRIPT = textwrap.dedent(
     config = TrainingConfig(batch_size=8, seq_length=20, epochs=int(sys.argv[2]), lr_decay_after=2)
     paths = RunPaths(out / "best.pt", out / "train_log.csv", out / "resume.pt")
     train(model, ids[:9000], ids[9000:], config, paths, device=torch.device("cpu"),
-          fingerprint="resume-test", checkpoint_meta={})
+          fingerprint="resume-test", checkpoint_meta={"model_id": "lstm-2L-r"})
     """
 )
 
@@ -163,8 +164,8 @@ def test_a_killed_run_resumes_and_ends_with_identical_weights(tmp_path: Path) ->
     assert "resuming from" in stderr
     for name in ("best.pt", "train_log.csv"):
         assert (resumed / name).exists()
-    a, _ = load_checkpoint(whole / "best.pt")
-    b, _ = load_checkpoint(resumed / "best.pt")
+    a, _ = load_checkpoint(whole / "best.pt", model_id="lstm-2L-r")
+    b, _ = load_checkpoint(resumed / "best.pt", model_id="lstm-2L-r")
     for (key, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), key
     columns = ("epoch", "train_loss", "val_loss")
@@ -173,18 +174,49 @@ def test_a_killed_run_resumes_and_ends_with_identical_weights(tmp_path: Path) ->
     ]
 
 
-def test_a_resume_checkpoint_of_other_settings_is_ignored(tmp_path: Path) -> None:
+def _stale_resume(path: Path) -> None:
+    torch.save(
+        {"format": 3, "fingerprint": run_fingerprint(other=True), "model_id": "lstm-2L-t"}, path
+    )
+
+
+def _truncated_resume(path: Path) -> None:
+    torch.save({"format": 3, "model": torch.zeros(1000)}, path)
+    path.write_bytes(path.read_bytes()[:300])
+
+
+class _Evil:  # a pickled object: weights_only=True must refuse to build it
+    pass
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _stale_resume,
+        _truncated_resume,
+        lambda path: path.write_bytes(b"not a checkpoint at all" * 10),
+        lambda path: torch.save({"format": 3, "progress": _Evil()}, path),
+        lambda path: torch.save({"format": 2, "fingerprint": "tiny"}, path),
+    ],
+    ids=["other-run", "truncated", "garbage", "pickled-object", "old-format"],
+)
+def test_a_resume_file_that_cannot_be_resumed_is_set_aside(tmp_path: Path, write, caplog) -> None:
     _tiny_run(tmp_path, epochs=1)
     fresh = read_csv(tmp_path / "train_log.csv")
-    # A stale resume file of another run (another fingerprint) must not be picked up: the run
-    # starts over and gives exactly the fresh result.
-    torch.save(
-        {"fingerprint": run_fingerprint(other=True), "progress": {"epoch": 1}},
-        tmp_path / "resume.pt",
-    )
-    _tiny_run(tmp_path, epochs=1)
+    # A resume file that is not this run's, or cannot be read, must not be picked up nor
+    # block the run: it is renamed aside (never deleted) and the run starts over, giving
+    # exactly the fresh result.
+    write(tmp_path / "resume.pt")
+    original = (tmp_path / "resume.pt").read_bytes()
+    with caplog.at_level("WARNING"):
+        _tiny_run(tmp_path, epochs=1)
     again = read_csv(tmp_path / "train_log.csv")
     assert [r["train_loss"] for r in again] == [r["train_loss"] for r in fresh]
+    (aside,) = tmp_path.glob("resume.pt.set-aside-*")
+    assert aside.read_bytes() == original and not (tmp_path / "resume.pt").exists()
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert str(tmp_path / "resume.pt") in warning and str(aside) in warning
+    assert "weights_only" not in warning
 
 
 def test_snapshots_are_kept_at_the_configured_iterations(tmp_path: Path) -> None:
@@ -192,7 +224,7 @@ def test_snapshots_are_kept_at_the_configured_iterations(tmp_path: Path) -> None
     # 1599 characters in 4 streams of 399 steps: 39 batches of 10 per epoch, 78 in all.
     snaps = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
     assert snaps == ["iter-000001.pt", "iter-000003.pt", "iter-000078.pt"]
-    last, meta = load_checkpoint(tmp_path / "snapshots" / "iter-000078.pt")
+    last, meta = load_checkpoint(tmp_path / "snapshots" / "iter-000078.pt", model_id="lstm-2L-t")
     assert meta["iteration"] == 78 and meta["model_id"] == "lstm-2L-t"
     for (key, value), trained in zip(
         last.state_dict().items(), model.state_dict().values(), strict=True

@@ -17,6 +17,44 @@ class ConfigError(ValueError):
     """A config value that cannot work; the message names its key."""
 
 
+def schema_error_message(error: BaseException) -> str:
+    """A few lines on a config that fails the JSON schema: the key, what is wrong, what is
+    allowed (not the whole schema and config that a bare ``ValidationError`` prints).
+
+    ``error`` is jsonschema's ``ValidationError``, or an error that carries one (Snakemake's
+    ``validate`` wraps it in a ``WorkflowError``).
+    """
+    invalid = _find_validation_error(error)
+    if invalid is None:
+        return str(error)
+    key = ".".join(str(part) for part in invalid.absolute_path) or "the top level"
+    schema = invalid.schema if isinstance(invalid.schema, Mapping) else {}
+    allowed = sorted(schema.get("properties", {}))
+    if invalid.validator == "additionalProperties" and isinstance(invalid.instance, Mapping):
+        unknown = sorted(str(k) for k in invalid.instance if k not in schema.get("properties", {}))
+        lines = [f"config error at {key}: unknown key(s) {unknown}", f"allowed keys: {allowed}"]
+    else:
+        lines = [f"config error at {key}: {invalid.message}"]
+        if invalid.validator == "required":
+            lines.append(f"allowed keys: {allowed}")
+    if invalid.absolute_path and (description := schema.get("description")):
+        lines.append(f"{key}: {' '.join(str(description).split())}")
+    lines.append("(see workflow/schemas/config.schema.yaml)")
+    return "\n".join(lines)
+
+
+def _find_validation_error(error: BaseException | None) -> Any:
+    """jsonschema's ValidationError in ``error``, its arguments, or its context chain."""
+    seen = 0
+    while error is not None and seen < 10:
+        candidates = [error, *(a for a in getattr(error, "args", ()) if isinstance(a, Exception))]
+        for candidate in candidates:
+            if all(hasattr(candidate, name) for name in ("validator", "absolute_path", "schema")):
+                return candidate
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return None
+
+
 def check_config(config: Mapping[str, Any]) -> None:
     for name, dataset in config["datasets"].items():
         split = dataset["split"]
@@ -39,6 +77,14 @@ def check_config(config: Mapping[str, Any]) -> None:
             )
         if "lstm" not in grid["types"]:
             raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
+    if dynamics and "epoch_fractions" in dynamics and "epochs" in dynamics:
+        epochs = dynamics["epochs"]
+        late = [f for f in dynamics["epoch_fractions"] if f > epochs]
+        if late:
+            raise ConfigError(
+                f"analysis.dynamics.epoch_fractions: {late} lie beyond the {epochs} epochs "
+                "the snapshots run is trained for (analysis.dynamics.epochs)"
+            )
     missing = set(config.get("activations", {}).get("full_test", [])) - set(grid["types"])
     if missing:
         raise ConfigError(

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 #: Recurrent model types of the grid: vanilla tanh RNN, LSTM and GRU.
 MODEL_TYPES = ("rnn", "lstm", "gru")
+#: A solved size whose parameter count misses its budget by more (relative) is flagged: with
+#: a small budget and a deep model, no whole hidden size comes close.
+BUDGET_TOLERANCE = 0.05
 _GATE_BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
 _MODEL_ID = re.compile(r"^(?P<type>rnn|lstm|gru)-(?P<layers>[1-9][0-9]*)L-(?P<budget>[^/]+)$")
 
@@ -94,12 +97,14 @@ def model_grid(
 def size_table(
     specs: Iterable[ModelSpec], vocab_size: int, budgets: Mapping[str, int]
 ) -> list[dict[str, object]]:
-    """Rows of ``model_sizes.csv``: the solved hidden size and its count against the budget."""
+    """Rows of ``model_sizes.csv``: the solved hidden size and its count against the budget,
+    ``off_budget`` when the count misses the budget by more than ``BUDGET_TOLERANCE``."""
     rows = []
     for spec in specs:
         target = budget_parameters(vocab_size, budgets[spec.budget])
         hidden = spec.hidden_size(vocab_size, budgets)
         count = parameter_count(spec.model_type, vocab_size, hidden, spec.num_layers)
+        relative_error = (count - target) / target
         rows.append(
             {
                 "model": spec.model_id,
@@ -109,7 +114,8 @@ def size_table(
                 "budget_parameters": target,
                 "hidden_size": hidden,
                 "parameters": count,
-                "relative_error": round((count - target) / target, 5),
+                "relative_error": round(relative_error, 5),
+                "off_budget": abs(relative_error) > BUDGET_TOLERANCE,
             }
         )
     return rows

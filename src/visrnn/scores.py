@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from visrnn.data import array_sha256
-from visrnn.files import atomic_path
+from visrnn.files import REBUILD, atomic_path
 
 SCHEMA = pa.schema(
     [
@@ -93,14 +93,26 @@ def write_scores(path: str | os.PathLike[str], scores: Scores) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def read_scores(path: str | os.PathLike[str]) -> Scores:
-    table = pq.read_table(path)
+def read_scores(path: str | os.PathLike[str], model: str | None = None) -> Scores:
+    """The scores file at ``path``; refused unless it holds ``model``'s scores, when given."""
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{path} is not a readable Parquet file (truncated or damaged); {REBUILD}"
+        ) from error
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
     missing = [key for key in _META_KEYS if f"visrnn.{key}" not in meta]
     if missing or table.schema.remove_metadata() != SCHEMA:
         raise ValueError(
             f"{path} is not a visrnn scores file (missing {missing or 'the expected columns'}); "
-            "rerun its evaluation rule"
+            f"{REBUILD}"
+        )
+    if model is not None and meta["visrnn.model"] != model:
+        raise ValueError(
+            f"{path} holds the scores of {meta['visrnn.model']}, not of {model}; {REBUILD}"
         )
     return Scores(
         **{key: meta[f"visrnn.{key}"] for key in _META_KEYS},
@@ -113,10 +125,14 @@ def read_scores(path: str | os.PathLike[str]) -> Scores:
 def read_comparable(paths: Sequence[str | os.PathLike[str]]) -> list[Scores]:
     """Read several scores files and check that they score the same test positions.
 
+    Each file must hold the model it is named after, as the pipeline lays them out
+    (``eval/lstm-3L-130k.parquet`` holds lstm-3L-130k's scores): a file copied over another
+    is refused, not compared.
+
     Raises ``ValueError`` naming the first file whose vocabulary or test split differs from
     the first file's.
     """
-    all_scores = [read_scores(path) for path in paths]
+    all_scores = [read_scores(path, model=Path(path).stem) for path in paths]
     if not all_scores:
         return all_scores
     reference, ref_path = all_scores[0], Path(paths[0])

@@ -10,6 +10,8 @@ there and ends with the same weights as an uninterrupted run (bitwise on CPU): o
 random-number state and the best weights so far are part of the checkpoint, and every epoch
 starts from a zero state. The best checkpoint and the log are written once, when the run
 completes, so their presence means a finished run (Snakemake may delete them after a crash).
+A resume file that cannot be read, or that is another run's, is renamed aside with a warning
+and the run starts over.
 """
 
 from __future__ import annotations
@@ -27,16 +29,16 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
+from visrnn.checkpoints import read_resume, save_checkpoint, save_resume
 from visrnn.data import array_sha256
+from visrnn.determinism import reseed_cudnn_dropout
 from visrnn.devices import acquire_device
-from visrnn.files import atomic_path, write_csv
-from visrnn.models import LanguageModel, detach_state, save_checkpoint
+from visrnn.files import write_csv
+from visrnn.models import LanguageModel, detach_state
 
 logger = logging.getLogger(__name__)
-
-#: Version of the resume checkpoint's layout; a file of another version is not resumed.
-RESUME_FORMAT = 2
 
 LOG_COLUMNS = (
     "epoch",
@@ -172,7 +174,8 @@ def train(
         "log": [],
     }
     if paths.resume.exists():
-        progress = _resume(paths.resume, model, optimizer, fingerprint) or progress
+        model_id = checkpoint_meta.get("model_id")
+        progress = _resume(paths.resume, model, optimizer, fingerprint, model_id) or progress
 
     snapshots = set(config.snapshot_iterations)
     if snapshots and paths.snapshots is not None:
@@ -185,10 +188,18 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
         model.train()
+        reseed_cudnn_dropout(device)  # resumable on CUDA: dropout masks from the saved RNG
         state = model.zero_state(config.batch_size, device)
         started, loss_sum, steps = time.perf_counter(), 0.0, 0
-        for inputs, targets in batches(
-            train_ids, config.batch_size, config.seq_length, drop_last=True
+        # A progress bar where a terminal is attached (tqdm's disable=None); logs get a line
+        # per epoch, below.
+        for inputs, targets in tqdm(
+            batches(train_ids, config.batch_size, config.seq_length, drop_last=True),
+            total=batches_per_epoch(len(train_ids), config.batch_size, config.seq_length),
+            desc=f"{checkpoint_meta.get('model_id', 'model')} epoch {epoch}/{config.epochs}",
+            unit="batch",
+            leave=False,
+            disable=None,
         ):
             logits, state = model(inputs.to(device), state)
             state = detach_state(state)
@@ -220,19 +231,20 @@ def train(
         }
         progress["log"].append(row)
         logger.info(
-            "epoch %d/%d  train %.4f  val %.4f  lr %.2e  %.0f chars/s",
+            "epoch %d/%d  train %.4f  val %.4f  lr %.2e  %.1f s  %.0f chars/s",
             epoch,
             config.epochs,
             row["train_loss"],
             val_loss,
             learning_rate,
+            seconds,
             row["chars_per_second"],
         )
         if val_loss < progress["best_val"]:
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             progress.update(best_val=val_loss, best_epoch=epoch, best_state=best_state)
         progress["epoch"] = epoch
-        _save_resume(paths.resume, model, optimizer, progress, fingerprint)
+        _save_resume(paths.resume, model, optimizer, progress, fingerprint, checkpoint_meta)
 
     save_checkpoint(
         paths.best,
@@ -305,26 +317,31 @@ def _save_resume(
     optimizer: torch.optim.Optimizer,
     progress: dict,
     fingerprint: str,
+    checkpoint_meta: dict[str, object],
 ) -> None:
-    payload = {
-        "format": RESUME_FORMAT,
-        "fingerprint": fingerprint,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "progress": progress,
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_resume(
+        path,
+        {
+            "fingerprint": fingerprint,
+            "model_id": checkpoint_meta.get("model_id"),
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "progress": progress,
+        },
+    )
 
 
 def _resume(
-    path: Path, model: LanguageModel, optimizer: torch.optim.Optimizer, fingerprint: str
+    path: Path,
+    model: LanguageModel,
+    optimizer: torch.optim.Optimizer,
+    fingerprint: str,
+    model_id: object,
 ) -> dict | None:
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    if payload.get("format") != RESUME_FORMAT or payload.get("fingerprint") != fingerprint:
-        logger.warning("ignoring %s: it belongs to a run with other settings", path)
+    payload = read_resume(path, fingerprint, model_id if isinstance(model_id, str) else None)
+    if payload is None:
         return None
     model.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])

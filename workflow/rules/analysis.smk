@@ -145,6 +145,7 @@ rule dynamics_snapshots:
     params:
         model=DYNAMICS_MODEL,
         budgets=config["grid"]["budgets"],
+        gru_variant=config["grid"]["gru_variant"],
         training=config["training"],
         dynamics=config["analysis"].get("dynamics", {}),
     script:
@@ -156,6 +157,7 @@ rule training_dynamics:
         snapshots="results/{ds}/dynamics/snapshots",
         nnn=lambda wildcards: nnn_checkpoints(wildcards.ds),
         test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
         code=code("training_dynamics"),
     output:
         table=report(
@@ -181,6 +183,8 @@ rule training_dynamics:
         gpu=1,
         mem_mb=4000,
         runtime=2 * 60,
+    params:
+        model=DYNAMICS_MODEL,
     script:
         "../scripts/training_dynamics.py"
 

@@ -71,6 +71,7 @@ rule train_nnn:
 rule select_nnn:
     input:
         runs=nnn_runs,
+        vocab="results/{ds}/data/vocab.json",
         code=code("select_model"),
     output:
         best="results/{ds}/models/nnn-{n}/best.pt",
@@ -79,7 +80,7 @@ rule select_nnn:
     log:
         "results/{ds}/logs/select/nnn-{n}.log",
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pytorch.yaml"
     script:
         "../scripts/select_model.py"
 

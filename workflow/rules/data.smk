@@ -4,6 +4,7 @@
 
 rule corpus:
     input:
+        source=get_corpus_source,
         code=code("corpus"),
     output:
         corpus="results/{ds}/data/corpus.bin",
@@ -25,12 +26,25 @@ rule corpus:
 rule split_corpus:
     input:
         corpus="results/{ds}/data/corpus.bin",
+        info="results/{ds}/data/corpus.json",
         code=code("split_corpus"),
     output:
         train="results/{ds}/data/train.npy",
         val="results/{ds}/data/val.npy",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
+        sizes=report(
+            "results/{ds}/tables/splits.csv",
+            caption="../report/tables/splits.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
+        files=report(
+            "results/{ds}/tables/corpus_files.csv",
+            caption="../report/tables/corpus_files.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
     log:
         "results/{ds}/logs/split_corpus.log",
     benchmark:
@@ -39,5 +53,6 @@ rule split_corpus:
         "../../envs/analysis.yaml"
     params:
         split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
+        kind=lambda wildcards: config["datasets"][wildcards.ds]["kind"],
     script:
         "../scripts/split_corpus.py"

@@ -43,5 +43,6 @@ rule explorer_model:
         mem_mb=2000,
     params:
         oracles=explorer_oracles,
+        gru_variant=config["grid"]["gru_variant"],
     script:
         "../scripts/explorer_model.py"

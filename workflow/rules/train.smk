@@ -44,6 +44,7 @@ rule train_model:
         runtime=24 * 60,
     params:
         budgets=config["grid"]["budgets"],
+        gru_variant=config["grid"]["gru_variant"],
         training=config["training"],
     script:
         "../scripts/train_model.py"
@@ -52,6 +53,7 @@ rule train_model:
 rule select_model:
     input:
         runs=runs_of,
+        vocab="results/{ds}/data/vocab.json",
         code=code("select_model"),
     output:
         best="results/{ds}/models/{model}/best.pt",
@@ -62,6 +64,6 @@ rule select_model:
     wildcard_constraints:
         model=GRID_MODEL,
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pytorch.yaml"
     script:
         "../scripts/select_model.py"

@@ -4,10 +4,10 @@ test characters, or (dump_best_activations) the best model of a type over the wh
 from pathlib import Path
 
 from visrnn.activations import dump_activations
+from visrnn.checkpoints import load_checkpoint
 from visrnn.data import Vocab, load_split
 from visrnn.files import read_csv
 from visrnn.losses import best_model
-from visrnn.models import load_checkpoint
 from visrnn.runner import script
 
 with script(snakemake) as log:
@@ -17,12 +17,12 @@ with script(snakemake) as log:
         checkpoint = next(p for p in snakemake.input.checkpoints if Path(p).parent.name == model_id)
     else:
         model_id, checkpoint = snakemake.wildcards.model, snakemake.input.checkpoint
-    model, meta = load_checkpoint(checkpoint)
-    if meta["vocab_sha256"] != vocab.sha256:
-        raise ValueError(
-            f"{checkpoint} was trained on another vocabulary than {snakemake.input.vocab}; "
-            "retrain it"
-        )
+    model, _ = load_checkpoint(
+        checkpoint,
+        model_id=model_id,
+        vocab_sha256=vocab.sha256,
+        gru_variant=snakemake.params.gru_variant,
+    )
     test_ids = load_split(snakemake.input.test)[: snakemake.params.max_chars]
     dump_activations(
         model,

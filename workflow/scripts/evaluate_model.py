@@ -1,9 +1,9 @@
 """Score the whole test split with one model; write its per-position Parquet."""
 
+from visrnn.checkpoints import load_checkpoint
 from visrnn.data import Vocab, load_split
 from visrnn.devices import acquire_device
 from visrnn.evaluation import score_sequence
-from visrnn.models import load_checkpoint
 from visrnn.runner import script
 from visrnn.scores import scores_for_test_split, write_scores
 
@@ -11,12 +11,13 @@ with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     test_ids = load_split(snakemake.input.test)
     with acquire_device() as slot:
-        model, meta = load_checkpoint(snakemake.input.checkpoint, slot.device)
-        if meta["vocab_sha256"] != vocab.sha256:
-            raise ValueError(
-                f"{snakemake.input.checkpoint} was trained on another vocabulary than "
-                f"{snakemake.input.vocab}; retrain it"
-            )
+        model, _ = load_checkpoint(
+            snakemake.input.checkpoint,
+            slot.device,
+            model_id=snakemake.wildcards.model,
+            vocab_sha256=vocab.sha256,
+            gru_variant=snakemake.params.gru_variant,
+        )
         p_target, argmax = score_sequence(model, test_ids, slot.device)
     scores = scores_for_test_split(
         snakemake.wildcards.model, snakemake.wildcards.ds, vocab.sha256, test_ids, p_target, argmax

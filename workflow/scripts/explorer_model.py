@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from visrnn.activations import ActivationDump
+from visrnn.checkpoints import load_checkpoint
 from visrnn.data import Vocab, load_split
 from visrnn.explorer.store import write_model_store
-from visrnn.models import load_checkpoint
 from visrnn.oracles import TextWords, oracles, peel
 from visrnn.overlap import ERROR_THRESHOLD
 from visrnn.runner import script
@@ -20,7 +20,12 @@ with script(snakemake) as log:
         p for p in snakemake.input.checkpoints if Path(p).parent.name == dump.model_id
     )
     scores_path = next(p for p in snakemake.input.scores if Path(p).stem == dump.model_id)
-    model, _ = load_checkpoint(checkpoint)
+    model, _ = load_checkpoint(
+        checkpoint,
+        model_id=dump.model_id,
+        vocab_sha256=vocab.sha256,
+        gru_variant=snakemake.params.gru_variant,
+    )
     scores = read_scores(scores_path)
     require_test_split(scores, load_split(snakemake.input.test), scores_path, snakemake.input.test)
     steps = None

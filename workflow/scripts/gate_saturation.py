@@ -1,14 +1,19 @@
 """Figure 3 data: the fraction of test steps each gate unit spends saturated, streamed over
 the whole test split (not the truncated activation dump)."""
 
-from visrnn.data import load_split
+from visrnn.checkpoints import load_checkpoint
+from visrnn.data import Vocab, load_split
 from visrnn.files import write_csv
-from visrnn.models import load_checkpoint
 from visrnn.runner import script
 from visrnn.saturation import ROW_COLUMNS, saturation_counts, saturation_rows
 
 with script(snakemake) as log:
-    model, _ = load_checkpoint(snakemake.input.checkpoint)
+    model, _ = load_checkpoint(
+        snakemake.input.checkpoint,
+        model_id=snakemake.wildcards.model,
+        vocab_sha256=Vocab.load(snakemake.input.vocab).sha256,
+        gru_variant=snakemake.params.gru_variant,
+    )
     test_ids = load_split(snakemake.input.test)
     counts = saturation_counts(model, test_ids)
     rows = saturation_rows(snakemake.wildcards.model, counts, len(test_ids))

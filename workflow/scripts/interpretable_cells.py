@@ -17,7 +17,7 @@ RANK_COLUMNS = ("signal", "rank", "layer", "activation", "unit", "correlation")
 
 with script(snakemake) as log:
     lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
-    dump = ActivationDump(next(p for p in snakemake.input.dumps if Path(p).stem == lstm))
+    dump = ActivationDump(next(p for p in snakemake.input.dumps if Path(p).stem == lstm), lstm)
     vocab = Vocab.load(snakemake.input.vocab)
     dump.check_vocab(vocab.sha256)
     # Dump row t is the state after reading test character t.

@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+from visrnn.data import Vocab
 from visrnn.runner import script
 from visrnn.selection import install_selection, select_run
 
 with script(snakemake) as log:
     model = Path(snakemake.output.best).parent.name
-    selection = {"model": model, **select_run(snakemake.input.runs)}
+    vocab = Vocab.load(snakemake.input.vocab)
+    selection = {"model": model, **select_run(snakemake.input.runs, model, vocab.sha256)}
     install_selection(
         selection, snakemake.output.best, snakemake.output.log, snakemake.output.selection
     )

@@ -2,23 +2,28 @@
 
 from pathlib import Path
 
-from visrnn.data import load_split
+from visrnn.checkpoints import load_checkpoint
+from visrnn.data import Vocab, load_split
 from visrnn.devices import acquire_device
 from visrnn.dynamics import DYNAMICS_COLUMNS, compare_all, plot_dynamics
 from visrnn.evaluation import log_prob_chunks
 from visrnn.files import write_csv
-from visrnn.models import load_checkpoint
 from visrnn.runner import script
 
 with script(snakemake) as log:
     test_ids = load_split(snakemake.input.test)
+    vocab_sha256 = Vocab.load(snakemake.input.vocab).sha256
     with acquire_device() as slot:
         snapshots, baselines = {}, {}
         for path in sorted(Path(snakemake.input.snapshots).glob("iter-*.pt")):
-            model, meta = load_checkpoint(path, slot.device)
+            model, meta = load_checkpoint(
+                path, slot.device, model_id=snakemake.params.model, vocab_sha256=vocab_sha256
+            )
             snapshots[meta["iteration"]] = log_prob_chunks(model, test_ids, slot.device)
         for path in snakemake.input.nnn:
-            model, meta = load_checkpoint(path, slot.device)
+            model, meta = load_checkpoint(
+                path, slot.device, model_id=Path(path).parent.name, vocab_sha256=vocab_sha256
+            )
             name = f"{model.config.context}-NN"
             baselines[name] = log_prob_chunks(model, test_ids, slot.device)
         log.info(
