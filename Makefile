@@ -10,16 +10,17 @@ CORES ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo paper test lint clean-demo
+.PHONY: setup demo paper test lint clean-demo explore
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml scripts/install_kenlm.sh
+$(STAMP): requirements.txt pyproject.toml scripts/install_kenlm.sh scripts/install_chromium.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	bash scripts/install_kenlm.sh $(VENV)
+	bash scripts/install_chromium.sh
 	touch $@
 
 # Runs the demo, builds its report (.test/report.zip), then says what was made and where.
@@ -32,6 +33,10 @@ demo: $(STAMP)
 
 paper: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(or $(GPUS),0)
+
+# The explorer on the demo's results (make demo first): http://127.0.0.1:8000/
+explore: $(STAMP)
+	$(BIN)/visrnn explore .test/results --port $(or $(PORT),8000)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest

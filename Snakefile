@@ -20,6 +20,7 @@ include: "workflow/rules/activations.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/seeds.smk"
 include: "workflow/rules/scorecard.smk"
+include: "workflow/rules/explorer.smk"
 
 
 rule all:

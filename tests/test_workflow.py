@@ -228,6 +228,8 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["train_model"] == 216 and jobs["select_model"] == 72
     assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 72 and jobs["select_nnn"] == 24
     assert jobs["error_oracles"] == 1  # on War and Peace only
+    # The explorer: the best model of each type, whole test split, on each dataset.
+    assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
 
 
 def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path):

@@ -1,4 +1,4 @@
-"""The ``visrnn`` command: ``visrnn status``, ``visrnn summary``.
+"""The ``visrnn`` command: ``visrnn status``, ``visrnn summary``, ``visrnn explore``.
 
 Each subcommand is one entry of ``COMMANDS``: a help line, a function adding its arguments
 and a function running it, which returns the exit status. Add a subcommand by adding an
@@ -12,6 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+#: Where ``visrnn explore`` listens unless told otherwise: this machine only.
+EXPLORE_HOST = "127.0.0.1"
+EXPLORE_PORT = 8000
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,30 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explore_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results",
+        type=Path,
+        help="results directory of a run (the demo's: .test/results)",
+    )
+    parser.add_argument("--port", type=int, default=EXPLORE_PORT, help="default: %(default)s")
+    parser.add_argument(
+        "--host",
+        default=EXPLORE_HOST,
+        help="address to listen on (default: %(default)s, this machine only)",
+    )
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from visrnn.explorer.server import serve
+
+    if not args.results.is_dir():
+        print(f"visrnn explore: {args.results} is not a directory", file=sys.stderr)
+        return 2
+    serve(args.results, host=args.host, port=args.port)
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "status": Command(
         "training progress per dataset: runs done / running / left, time left",
@@ -84,6 +112,11 @@ COMMANDS: dict[str, Command] = {
         "what a finished run made and where: figures, tables, report, scorecard",
         _summary_arguments,
         _summary,
+    ),
+    "explore": Command(
+        "the explorer: hypothesis, match and annotations over the activation dumps",
+        _explore_arguments,
+        _explore,
     ),
 }
 

@@ -85,6 +85,11 @@ def check_config(config: Mapping[str, Any]) -> None:
                 f"analysis.dynamics.epoch_fractions: {late} lie beyond the {epochs} epochs "
                 "the snapshots run is trained for (analysis.dynamics.epochs)"
             )
+    missing = set(config.get("activations", {}).get("full_test", [])) - set(grid["types"])
+    if missing:
+        raise ConfigError(
+            f"activations.full_test: {sorted(missing)} not among grid.types {grid['types']}"
+        )
     baselines = config.get("baselines", {})
     reference = config.get("analysis", {}).get("reference_ngram")
     ngram_n = baselines.get("ngram", {}).get("n", [])

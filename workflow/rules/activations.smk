@@ -30,6 +30,34 @@ rule dump_activations:
         "../scripts/dump_activations.py"
 
 
+rule dump_best_activations:
+    input:
+        unpack(best_of_type_sources),
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("dump_activations"),
+    output:
+        "results/{ds}/activations/best-{type}.parquet",
+    log:
+        "results/{ds}/logs/activations/best-{type}.log",
+    benchmark:
+        "results/{ds}/benchmarks/activations/best-{type}.tsv"
+    wildcard_constraints:
+        type="rnn|lstm|gru",
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
+    resources:
+        mem_mb=2000,
+        runtime=600,
+    params:
+        max_chars=None,  # the whole test split
+        row_group=config["activations"]["row_group"],
+        gru_variant=config["grid"]["gru_variant"],
+    script:
+        "../scripts/dump_activations.py"
+
+
 rule gate_saturation:
     input:
         checkpoint="results/{ds}/models/{model}/best.pt",

@@ -104,9 +104,21 @@ def code(script):
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo.extend(_visrnn_imports(SRC / "visrnn" / f"{name}.py"))
+            todo.extend(
+                found for path in _module_files(name) for found in _visrnn_imports(path)
+            )
     return [str(script_path)] + sorted(
-        str(SRC / "visrnn" / f"{name}.py") for name in seen - NOT_RESULT_MODULES
+        str(path) for name in seen - NOT_RESULT_MODULES for path in _module_files(name)
+    )
+
+
+def _module_files(name):
+    """Source files of visrnn module `name`: the module, or every file of a subpackage."""
+    package = SRC / "visrnn" / name
+    return (
+        sorted(package.glob("*.py"))
+        if package.is_dir()
+        else [package.with_suffix(".py")]
     )
 
 
@@ -195,6 +207,52 @@ def lstm_activations(ds):
     ]
 
 
+FULL_TEST = [
+    t for t in config["activations"]["full_test"] if t in config["grid"]["types"]
+]
+
+
+def best_of_type_sources(wildcards):
+    """What dump_best_activations chooses among: every grid model of the type."""
+    return {
+        "checkpoints": [
+            f"results/{wildcards.ds}/models/{spec.model_id}/best.pt"
+            for spec in GRID
+            if spec.model_type == wildcards.type
+        ],
+        "test_losses": f"results/{wildcards.ds}/tables/test_losses.csv",
+    }
+
+
+def explorer_model_sources(wildcards):
+    """A dump and what the explorer needs beside it: the model's checkpoint (its decoder)
+    and eval scores; for best-<type>, those of every model of the type (the script takes
+    the one the dump names)."""
+    ds, model = wildcards.ds, wildcards.model
+    if model.startswith("best-"):
+        ids = [s.model_id for s in GRID if s.model_type == model.removeprefix("best-")]
+    else:
+        ids = [model]
+    sources = {
+        "dump": f"results/{ds}/activations/{model}.parquet",
+        "checkpoints": [f"results/{ds}/models/{i}/best.pt" for i in ids],
+        "scores": [f"results/{ds}/eval/{i}.parquet" for i in ids],
+    }
+    if ds in config["analysis"]["oracles"]["datasets"]:  # the Figure 6 error categories
+        sources["train"] = f"results/{ds}/data/train.npy"
+        sources["ngrams"] = [
+            f"results/{ds}/eval/ngram-{n}.parquet"
+            for n in config["analysis"]["oracles"]["ngram"]
+        ]
+    return sources
+
+
+def explorer_oracles(wildcards):
+    """The error-oracle settings for a dataset the oracles run on, else None."""
+    oracles = config["analysis"]["oracles"]
+    return oracles if wildcards.ds in oracles["datasets"] else None
+
+
 def model_selections(ds):
     return [f"results/{ds}/models/{model}/selection.json" for model in MODELS]
 
@@ -216,6 +274,10 @@ def final_outputs():
             f"results/{ds}/tables/cell_ranking.csv",
         ]
         outputs += [f"results/{ds}/activations/{model}.parquet" for model in MODELS]
+        outputs.append(f"results/{ds}/explorer/text")
+        # The explorer's copies of the best model of each full_test type; any other grid
+        # model's is one target away: results/{ds}/explorer/models/{model}
+        outputs += [f"results/{ds}/explorer/models/best-{t}" for t in FULL_TEST]
         if config["datasets"][ds]["code"]:
             outputs.append(f"results/{ds}/tables/closing_brace.csv")
         if DYNAMICS_MODEL:

@@ -1,15 +1,25 @@
-"""Dump cell, hidden state and every gate over the first test characters to Parquet."""
+"""Dump cell, hidden state and every gate to Parquet: a grid model over the first max_chars
+test characters, or (dump_best_activations) the best model of a type over the whole split."""
+
+from pathlib import Path
 
 from visrnn.activations import dump_activations
 from visrnn.checkpoints import load_checkpoint
 from visrnn.data import Vocab, load_split
+from visrnn.files import read_csv
+from visrnn.losses import best_model
 from visrnn.runner import script
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
+    if hasattr(snakemake.input, "test_losses"):
+        model_id = best_model(read_csv(snakemake.input.test_losses), snakemake.wildcards.type)
+        checkpoint = next(p for p in snakemake.input.checkpoints if Path(p).parent.name == model_id)
+    else:
+        model_id, checkpoint = snakemake.wildcards.model, snakemake.input.checkpoint
     model, _ = load_checkpoint(
-        snakemake.input.checkpoint,
-        model_id=snakemake.wildcards.model,
+        checkpoint,
+        model_id=model_id,
         vocab_sha256=vocab.sha256,
         gru_variant=snakemake.params.gru_variant,
     )
@@ -18,8 +28,8 @@ with script(snakemake) as log:
         model,
         test_ids,
         snakemake.output[0],
-        model_id=snakemake.wildcards.model,
+        model_id=model_id,
         vocab_sha256=vocab.sha256,
         row_group=snakemake.params.row_group,
     )
-    log.info("%s: %d positions dumped", snakemake.wildcards.model, len(test_ids))
+    log.info("%s: %d positions dumped", model_id, len(test_ids))

@@ -1,0 +1,532 @@
+// visrnn explorer: plain JavaScript and canvas, no library, no build step, no network but
+// the explorer's own API. The whole view state lives in the URL (see readURL / writeURL).
+"use strict";
+
+const WINDOW = 120; // characters shown at once
+const CELL = 9; // pixels per character, shared by the text strip, tracks and heatmaps
+const GUTTER = 0;
+const $ = (id) => document.getElementById(id);
+
+const view = {
+  ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
+  hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
+  modelB: "", layerB: 0, stateB: "", matched: false,
+};
+const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB"];
+let datasets = {};
+let palette = { negative: [0.9, 0.22, 0.2], positive: [0.25, 0.45, 0.95] };
+let page = null; // what is shown: text, predictions, values (and valuesB)
+let hyp = null; // the last hypothesis answer
+let brushFrom = null;
+
+// ---------------------------------------------------------------- URL state and requests
+
+function readURL() {
+  const params = new URLSearchParams(location.search);
+  for (const [key, value] of params) {
+    if (!(key in view)) continue;
+    if (key === "pins" || key === "drop") view[key] = value ? value.split(",").map(Number) : [];
+    else if (key === "matched") view.matched = value === "1";
+    else if (key === "t") view.t = Number(value);
+    else if (INTS.includes(key)) view[key] = value === "" ? null : Number(value);
+    else view[key] = value;
+  }
+}
+
+function writeURL() {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(view)) {
+    if (value === null || value === "") continue;
+    if (key === "pins" || key === "drop") { if (value.length) params.set(key, value.join(",")); }
+    else if (key === "matched") { if (value) params.set(key, "1"); }
+    else params.set(key, String(value));
+  }
+  history.replaceState(null, "", "?" + params.toString());
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+async function api(path, params = {}, binary = false) {
+  const url = "/api/" + path + "?" + new URLSearchParams(params).toString();
+  const response = await fetch(url);
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail; } catch (e) { /* not JSON */ }
+    showError(`${response.status}: ${detail}`);
+    throw new Error(detail);
+  }
+  if (!binary) return response.json();
+  const units = Number(response.headers.get("X-Units"));
+  const positions = Number(response.headers.get("X-Positions"));
+  const halves = new Uint16Array(await response.arrayBuffer());
+  const values = new Float32Array(halves.length);
+  const table = halfTable();
+  for (let i = 0; i < halves.length; i++) values[i] = table[halves[i]];
+  return { units, positions, values };
+}
+
+let HALF_TABLE = null;
+function halfTable() {
+  // float16 bit pattern -> value, for the window endpoint's little-endian float16 bytes.
+  if (HALF_TABLE) return HALF_TABLE;
+  HALF_TABLE = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+    HALF_TABLE[h] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024)
+      : exponent === 31 ? (fraction ? NaN : sign * Infinity)
+      : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return HALF_TABLE;
+}
+
+// ---------------------------------------------------------------- drawing helpers
+
+function rgb(value) {
+  // The paper's Figure 2 colouring (visrnn.cells.value_to_rgb): white at 0, to the negative
+  // colour at -1 and the positive one at +1.
+  if (value === null || !isFinite(value)) return "#eee";
+  const v = Math.max(-1, Math.min(1, value));
+  const end = v < 0 ? palette.negative : palette.positive;
+  const c = end.map((e) => Math.round(255 * (1 + Math.abs(v) * (e - 1))));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function glyph(byte) {
+  if (byte === 10) return ["↵", true];
+  if (byte === 13) return ["·", true];
+  if (byte === 9) return ["→", true];
+  if (byte < 32 || byte > 126) return ["·", true];
+  return [String.fromCharCode(byte), false];
+}
+
+function symbolName(id) {
+  const symbols = datasets[view.ds].symbols;
+  if (id >= symbols.length) return "<unk>";
+  return `"${glyph(symbols[id])[0]}"`;
+}
+
+function modelMeta(model = view.model) { return datasets[view.ds].models[model]; }
+
+function unitValue(data, unit, t) { return data.values[unit * data.positions + t]; }
+
+// The colour of a value: the cell state c is unbounded, so it is coloured by tanh(c) as in
+// the paper's Figure 2 (visrnn.cells); every other state is already in [-1, 1] or [0, 1].
+function shade(value, state) { return rgb(state === "c" && value !== null ? Math.tanh(value) : value); }
+
+// ---------------------------------------------------------------- selects
+
+function fill(select, values, chosen, labels) {
+  select.innerHTML = "";
+  values.forEach((v, i) => {
+    const option = document.createElement("option");
+    option.value = v; option.textContent = labels ? labels[i] : v;
+    select.appendChild(option);
+  });
+  if (values.map(String).includes(String(chosen))) select.value = chosen;
+  return select.value;
+}
+
+function fillSelects() {
+  const dsNames = Object.keys(datasets);
+  view.ds = fill($("ds"), dsNames, view.ds || dsNames[0]);
+  const models = Object.keys(datasets[view.ds].models);
+  view.model = fill($("model"), models, view.model || models[0]);
+  const meta = modelMeta();
+  view.layer = Number(fill($("layer"), [...Array(meta.layers).keys()], view.layer ?? meta.layers - 1));
+  view.state = fill($("state"), meta.states, view.state || meta.states[meta.states.length - 1]);
+  fill($("modelB"), ["", ...models], view.modelB, ["(none)", ...models]);
+  view.modelB = $("modelB").value;
+  if (view.modelB) {
+    const metaB = modelMeta(view.modelB);
+    view.layerB = Number(fill($("layerB"), [...Array(metaB.layers).keys()], view.layerB ?? 0));
+    view.stateB = fill($("stateB"), metaB.states, view.stateB || metaB.states[metaB.states.length - 1]);
+  } else { $("layerB").innerHTML = ""; $("stateB").innerHTML = ""; }
+  const binary = datasets[view.ds].tracks.filter((t) => t.binary).map((t) => t.name);
+  view.track = fill($("track"), binary, view.track || binary[0]);
+  view.unit = Math.min(Math.max(0, view.unit), meta.hidden_size - 1);
+  $("pos").value = view.pos; $("unit").value = view.unit; $("sort").value = view.sort;
+  $("threshold").value = view.t; $("threshold-value").textContent = view.t;
+  $("sign").value = String(view.sign); $("before").value = view.before; $("after").value = view.after;
+}
+
+// ---------------------------------------------------------------- the main view
+
+async function load() {
+  showError("");
+  fillSelects();
+  writeURL();
+  const meta = modelMeta();
+  const size = Math.min(meta.num_positions, datasets[view.ds].num_positions);
+  view.pos = Math.max(0, Math.min(view.pos, size - 1));
+  const stop = Math.min(size, view.pos + WINDOW);
+  const range = { start: view.pos, stop };
+  const where = { ...range, layer: view.layer, state: view.state };
+  const requests = [
+    api(`${view.ds}/text`, range),
+    api(`${view.ds}/${view.model}/predictions`, range),
+    api(`${view.ds}/${view.model}/window`, where, true),
+  ];
+  if (view.modelB) {
+    const stopB = Math.min(stop, modelMeta(view.modelB).num_positions);
+    requests.push(api(`${view.ds}/${view.modelB}/window`,
+      { start: view.pos, stop: stopB, layer: view.layerB, state: view.stateB }, true));
+  }
+  const [text, predictions, values, valuesB] = await Promise.all(requests);
+  page = { start: view.pos, stop, text, predictions, values, valuesB };
+  drawStrip(); drawTracks(); drawHeatmaps();
+  if (view.hs !== null && view.he !== null) await runHypothesis(); else drawHypothesis();
+  if (view.matched) await runMatch();
+  await loadTop();
+}
+
+function drawStrip() {
+  const strip = $("strip");
+  strip.innerHTML = "";
+  page.text.text.forEach((byte, i) => {
+    const span = document.createElement("span");
+    const [g, control] = glyph(byte);
+    span.textContent = g;
+    if (control) span.className = "ctl";
+    span.dataset.pos = page.start + i;
+    span.style.background = shade(unitValue(page.values, view.unit, i), view.state);
+    const p = page.start + i;
+    if (view.hs !== null && p >= view.hs && p < view.he) span.classList.add("brushed");
+    strip.appendChild(span);
+  });
+}
+
+function trackRow(label, values, colour) {
+  const row = document.createElement("div");
+  row.style.display = "flex";
+  const canvas = document.createElement("canvas");
+  canvas.width = values.length * CELL; canvas.height = 10;
+  canvas.title = label;
+  const ctx = canvas.getContext("2d");
+  values.forEach((v, i) => { ctx.fillStyle = colour(v); ctx.fillRect(i * CELL, 0, CELL, 10); });
+  const name = document.createElement("span");
+  name.textContent = " " + label; name.className = "row-label"; name.style.margin = "0";
+  row.appendChild(canvas); row.appendChild(name);
+  return row;
+}
+
+function grey(values) {
+  const finite = values.filter((v) => v !== null && isFinite(v));
+  const top = Math.max(1e-9, ...finite.map(Math.abs));
+  return (v) => (v === null ? "#fff" : `rgb(${[0, 0, 0].map(() => Math.round(255 * (1 - Math.abs(v) / top))).join(",")})`);
+}
+
+const CLASS_COLOURS = ["#bbb", "#8c6", "#c86", "#fff", "#68c", "#c6c"];
+// Error categories: no error, then the oracle families in peeling order, remaining last.
+const ORACLE_COLOURS = ["#fff", "#4477aa", "#66ccee", "#228833", "#ccbb44", "#ee6677", "#aa3377", "#555"];
+
+function drawTracks() {
+  const box = $("tracks");
+  box.innerHTML = "";
+  for (const [name, values] of Object.entries(page.text.tracks)) {
+    const colour = name === "char_class" ? (v) => CLASS_COLOURS[v] || "#000" : grey(values);
+    box.appendChild(trackRow(name, values, colour));
+  }
+  box.appendChild(trackRow(`${view.model} loss`, page.predictions.loss, grey(page.predictions.loss)));
+  if (page.predictions.oracle) {
+    const names = modelMeta().oracle_categories;
+    const row = trackRow("error category (Figure 6; hover the text)",
+      page.predictions.oracle, (v) => ORACLE_COLOURS[v] || "#000");
+    row.className = "oracle-track";
+    row.title = names.map((name, k) => `${ORACLE_COLOURS[k]}: ${name}`).join("\n");
+    box.appendChild(row);
+  }
+  if (page.predictions.loss_minus_ngram) {
+    const diff = page.predictions.loss_minus_ngram;
+    const top = Math.max(1e-9, ...diff.filter((v) => v !== null).map(Math.abs));
+    box.appendChild(trackRow("loss − n-gram loss", diff, (v) => rgb(v === null ? null : -v / top)));
+  }
+}
+
+function unitOrder(data) {
+  const units = data.units;
+  let order = [...Array(units).keys()];
+  if (view.sort === "activity") {
+    const spread = order.map((u) => {
+      let sum = 0, sq = 0;
+      for (let t = 0; t < data.positions; t++) { const v = unitValue(data, u, t); sum += v; sq += v * v; }
+      const mean = sum / data.positions;
+      return sq / data.positions - mean * mean;
+    });
+    order.sort((a, b) => spread[b] - spread[a]);
+  } else if (view.sort === "score" && hyp) {
+    order.sort((a, b) => (hyp.score[b] ?? -1e9) - (hyp.score[a] ?? -1e9));
+  }
+  const pinned = view.pins.filter((u) => u < units);
+  return [...pinned, ...order.filter((u) => !pinned.includes(u))];
+}
+
+function rowHeight(units) { return units > 256 ? 2 : units > 64 ? 4 : 8; }
+
+function drawHeatmap(canvas, data, label, labelText, interactive, state) {
+  const order = unitOrder(data);
+  const rh = rowHeight(data.units);
+  canvas.width = data.positions * CELL + 6; canvas.height = data.units * rh;
+  const ctx = canvas.getContext("2d");
+  const selected = new Set(interactive ? chosenUnits() : []);
+  order.forEach((u, row) => {
+    for (let t = 0; t < data.positions; t++) {
+      ctx.fillStyle = shade(unitValue(data, u, t), state);
+      ctx.fillRect(6 + t * CELL, row * rh, CELL, rh);
+    }
+    ctx.fillStyle = view.pins.includes(u) ? "#000" : selected.has(u) ? "#f90" : u === view.unit ? "#0a0" : "#fff";
+    ctx.fillRect(0, row * rh, 5, rh);
+  });
+  canvas.order = order; canvas.rh = rh; canvas.data = data;
+  label.textContent = labelText;
+}
+
+function drawHeatmaps() {
+  drawHeatmap($("heatmap"), page.values, $("heat-label"),
+    `${view.model} layer ${view.layer} ${view.state}: ${page.values.units} units × ${page.values.positions} positions ` +
+    `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true, view.state);
+  $("compare").hidden = !view.modelB;
+  if (view.modelB && page.valuesB) {
+    drawHeatmap($("heatmapB"), page.valuesB, $("heatB-label"),
+      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false, view.stateB);
+  }
+}
+
+// ---------------------------------------------------------------- hypothesis, match, precision
+
+async function runHypothesis() {
+  hyp = await api(`${view.ds}/${view.model}/hypothesis`, {
+    layer: view.layer, state: view.state, start: view.hs, stop: view.he, threshold: view.t,
+    sign: view.sign, before: view.before, after: view.after,
+  });
+  drawHypothesis();
+  drawHeatmaps();
+  await runPrecision();
+}
+
+function drawHypothesis() {
+  $("hyp-range").textContent = view.hs === null ? "drag over the text to select a range"
+    : `positions ${view.hs}–${view.he} (${view.he - view.hs} characters)`;
+  const box = $("selected");
+  box.innerHTML = "";
+  const canvas = $("histogram");
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!hyp) return;
+  hyp.selected.forEach((u, i) => {
+    const span = document.createElement("span");
+    span.textContent = u; span.dataset.unit = u;
+    if (i === 0) span.className = "first";
+    if (view.drop.includes(u)) span.classList.add("dropped");
+    span.title = "click: colour the text by this unit; alt-click: leave it out of the match";
+    span.onclick = (e) => {
+      if (e.altKey) {
+        view.drop = view.drop.includes(u) ? view.drop.filter((d) => d !== u) : [...view.drop, u];
+        writeURL(); drawHypothesis(); drawHeatmaps(); runPrecision().catch(() => {});
+      } else { view.unit = u; load(); }
+    };
+    box.appendChild(span);
+  });
+  if (!hyp.selected.length) box.textContent = "(none: lower the threshold or the off-widths)";
+  const counts = hyp.histogram, edges = hyp.edges;
+  if (!counts.length) return;
+  const top = Math.max(...counts), lo = edges[0], hi = edges[edges.length - 1];
+  const x = (v) => ((v - lo) / (hi - lo || 1)) * canvas.width;
+  counts.forEach((c, i) => {
+    ctx.fillStyle = edges[i] >= view.t ? "#f90" : "#99a";
+    const left = x(edges[i]);
+    const height = c ? Math.max(4, (c / top) * (canvas.height - 12)) : 0; // one unit stays visible
+    ctx.fillRect(left, canvas.height - height, Math.max(2, x(edges[i + 1]) - left - 1), height);
+  });
+  ctx.fillStyle = "#c00";
+  ctx.fillRect(x(view.t), 0, 2, canvas.height);
+  ctx.fillStyle = "#333"; ctx.font = "10px sans-serif";
+  ctx.fillText(`units by their minimum inside the range (${lo.toFixed(2)} … ${hi.toFixed(2)}); red: threshold`, 4, 10);
+}
+
+// The units a match and precision/recall use: the hypothesis's, less those left out, best 20.
+function chosenUnits() { return hyp ? hyp.selected.filter((u) => !view.drop.includes(u)).slice(0, 20) : []; }
+function unitsParam() { return chosenUnits().join(","); }
+
+async function runPrecision() {
+  if (!chosenUnits().length || !view.track) { $("precision").textContent = ""; return; }
+  const pr = await api(`${view.ds}/${view.model}/precision`, {
+    layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t,
+    sign: view.sign, track: view.track,
+  });
+  $("precision").textContent =
+    `precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} ` +
+    `(${pr.both} of ${pr.predicted} predicted, ${pr.actual} in the track)`;
+  $("precision").dataset.precision = pr.precision; $("precision").dataset.recall = pr.recall;
+}
+
+async function runMatch() {
+  if (!chosenUnits().length) { view.matched = false; return; }
+  view.matched = true; writeURL();
+  const found = await api(`${view.ds}/${view.model}/match`, {
+    layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t, sign: view.sign,
+  });
+  const text = await Promise.all(found.matches.map((m) => api(`${view.ds}/text`, {
+    start: Math.max(0, m.start - 20), stop: Math.min(datasets[view.ds].num_positions, m.start + 50),
+  })));
+  $("match-count").textContent =
+    `${found.candidates} candidate ranges for units ${found.units.join(", ")}; best ${found.matches.length}, ` +
+    "ranked by selected units on (|A∩C|), then other units on (|A∪C|), then length";
+  const list = $("matches");
+  list.innerHTML = "";
+  found.matches.forEach((m, i) => {
+    const li = document.createElement("li");
+    const t = text[i];
+    const before = t.text.slice(0, m.start - t.start).map((b) => glyph(b)[0]).join("").padStart(20);
+    const hitLength = Math.min(m.stop - m.start, t.stop - m.start);
+    const hit = t.text.slice(m.start - t.start, m.start - t.start + hitLength).map((b) => glyph(b)[0]).join("");
+    const after = t.text.slice(m.start - t.start + hitLength).map((b) => glyph(b)[0]).join("");
+    li.append(before);
+    const span = document.createElement("span"); span.className = "hit"; span.textContent = hit;
+    li.append(span, after, `   @${m.start} len ${m.stop - m.start} ∩${m.intersection} ∪${m.union}`);
+    li.dataset.start = m.start; li.dataset.stop = m.stop;
+    li.onclick = () => { view.pos = Math.max(0, m.start - 20); load(); };
+    list.appendChild(li);
+  });
+  drawMinimap(found);
+}
+
+function drawMinimap(found) {
+  const canvas = $("minimap");
+  canvas.width = WINDOW * CELL;
+  const ctx = canvas.getContext("2d");
+  const n = found.num_positions;
+  ctx.fillStyle = "#f8f8f8"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = "#bbb";
+  for (const s of found.candidate_starts) ctx.fillRect((s / n) * canvas.width, 12, 1, 12);
+  ctx.fillStyle = "#d00";
+  for (const m of found.matches) ctx.fillRect((m.start / n) * canvas.width, 0, 2, 12);
+  ctx.strokeStyle = "#00f";
+  ctx.strokeRect((view.pos / n) * canvas.width, 0, Math.max(2, (WINDOW / n) * canvas.width), canvas.height);
+  canvas.onclick = (e) => { view.pos = Math.floor((e.offsetX / canvas.width) * n); load(); };
+}
+
+// ---------------------------------------------------------------- top examples
+
+async function loadTop() {
+  const top = await api(`${view.ds}/${view.model}/top`,
+    { layer: view.layer, state: view.state, unit: view.unit, k: 5, width: 60 });
+  $("top-unit").textContent = `${view.unit} (layer ${view.layer} ${view.state})`;
+  for (const [key, id] of [["highest", "top-high"], ["lowest", "top-low"]]) {
+    const list = $(id);
+    list.innerHTML = "";
+    for (const row of top[key]) {
+      const li = document.createElement("li");
+      row.text.forEach((b, i) => {
+        const span = document.createElement("span");
+        span.textContent = glyph(b)[0];
+        span.style.background = shade(row.values[i], view.state);
+        li.appendChild(span);
+      });
+      li.append(`  ${row.value.toFixed(2)} @${row.position}`);
+      li.onclick = () => { view.pos = Math.max(0, row.position - 20); load(); };
+      list.appendChild(li);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- events
+
+function stripPosition(event) {
+  const target = event.target.closest("span[data-pos]");
+  return target ? Number(target.dataset.pos) : null;
+}
+
+function markBrush(from, to) {
+  const [a, b] = [Math.min(from, to), Math.max(from, to)];
+  for (const span of $("strip").children) {
+    const p = Number(span.dataset.pos);
+    span.classList.toggle("brushed", p >= a && p <= b);
+  }
+}
+
+function showTooltip(event) {
+  const p = stripPosition(event);
+  const tip = $("tooltip");
+  if (p === null || !page) { tip.hidden = true; return; }
+  const i = p - page.start;
+  const pred = page.predictions;
+  const lines = pred.top_ids[i].map((id, k) => `${symbolName(id).padEnd(6)} ${(pred.top_p[i][k] ?? 0).toFixed(3)}`);
+  const next = i + 1 < page.text.text.length ? glyph(page.text.text[i + 1])[0] : "?";
+  const category = pred.oracle ? `\nerror category: ${modelMeta().oracle_categories[pred.oracle[i]]}` : "";
+  tip.textContent = `position ${p}, unit ${view.unit} = ${unitValue(page.values, view.unit, i).toFixed(3)}\n` +
+    `top-5 next characters:\n${lines.join("\n")}\np(target "${next}") = ${pred.p_target[i] ?? "n/a"}${category}`;
+  tip.hidden = false;
+  tip.style.left = `${event.pageX + 12}px`; tip.style.top = `${event.pageY + 16}px`;
+}
+
+function heatmapClick(event) {
+  const canvas = event.currentTarget;
+  if (!canvas.order) return;
+  const unit = canvas.order[Math.floor(event.offsetY / canvas.rh)];
+  if (unit === undefined) return;
+  if (event.shiftKey) {
+    view.pins = view.pins.includes(unit) ? view.pins.filter((u) => u !== unit) : [...view.pins, unit];
+  } else view.unit = unit;
+  load();
+}
+
+function bind() {
+  const reload = (key, parse = (v) => v) => (e) => { view[key] = parse(e.target.value); load().catch(() => {}); };
+  $("ds").onchange = (e) => { view.ds = e.target.value; view.model = ""; view.state = ""; view.hs = view.he = null; hyp = null; load(); };
+  $("model").onchange = (e) => { view.model = e.target.value; view.state = ""; hyp = null; view.hs = view.he = null; load(); };
+  $("layer").onchange = reload("layer", Number);
+  $("state").onchange = reload("state");
+  $("modelB").onchange = (e) => { view.modelB = e.target.value; view.stateB = ""; load(); };
+  $("layerB").onchange = reload("layerB", Number);
+  $("stateB").onchange = reload("stateB");
+  $("pos").onchange = reload("pos", Number);
+  $("unit").onchange = reload("unit", Number);
+  $("sort").onchange = reload("sort");
+  $("track").onchange = (e) => { view.track = e.target.value; writeURL(); runPrecision().catch(() => {}); };
+  let pending = null;
+  const rehyp = () => { writeURL(); clearTimeout(pending); pending = setTimeout(() => { if (view.hs !== null) runHypothesis().catch(() => {}); }, 120); };
+  $("threshold").oninput = (e) => { view.t = Number(e.target.value); $("threshold-value").textContent = view.t; rehyp(); };
+  $("sign").onchange = (e) => { view.sign = Number(e.target.value); rehyp(); };
+  $("before").onchange = (e) => { view.before = Number(e.target.value); rehyp(); };
+  $("after").onchange = (e) => { view.after = Number(e.target.value); rehyp(); };
+  $("match-button").onclick = () => runMatch().catch(() => {});
+  const strip = $("strip");
+  strip.onmousedown = (e) => { brushFrom = stripPosition(e); if (brushFrom !== null) markBrush(brushFrom, brushFrom); };
+  strip.onmousemove = (e) => {
+    showTooltip(e);
+    const p = stripPosition(e);
+    if (brushFrom !== null && p !== null) markBrush(brushFrom, p);
+  };
+  strip.onmouseleave = () => { $("tooltip").hidden = true; };
+  document.addEventListener("mouseup", (e) => {
+    if (brushFrom === null) return;
+    const p = stripPosition(e) ?? brushFrom;
+    view.hs = Math.min(brushFrom, p); view.he = Math.max(brushFrom, p) + 1;
+    brushFrom = null; view.matched = false; view.drop = []; writeURL();
+    runHypothesis().catch(() => {});
+  });
+  $("heatmap").onclick = heatmapClick;
+}
+
+async function main() {
+  readURL();
+  bind();
+  try {
+    const body = await api("datasets");
+    datasets = body.datasets;
+    if (body.palette) palette = body.palette;
+    if (!Object.keys(datasets).length) { showError("no explorer outputs in this results directory: run snakemake first"); return; }
+    if (!(view.ds in datasets)) view.ds = "";
+    if (view.ds && !(view.model in datasets[view.ds].models)) view.model = "";
+    await load();
+    document.body.dataset.ready = "1";
+  } catch (e) {
+    document.body.dataset.ready = "1";
+  }
+}
+
+main();

@@ -1,0 +1,109 @@
+"""A synthetic results directory with a planted unit, for the explorer's tests and benchmark.
+
+Prose of random words with double-quoted phrases; in every model, unit ``PLANTED`` of the
+last state of layer 0 is ``+PLANTED_VALUE`` exactly where ``visrnn.signals`` says the text is
+inside double quotes and ``-PLANTED_VALUE`` elsewhere; every other value is small noise. A
+tool that finds the planted unit from one quoted span, and the other quoted spans from it,
+works; one that does not, does not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from visrnn.explorer.store import TOP_K, Track, char_classes, write_model_arrays, write_text_store
+from visrnn.signals import structural_signals
+
+PLANTED = 17
+PLANTED_VALUE = 0.9
+NOISE = 0.2
+WORDS = ("the", "prince", "said", "and", "was", "of", "in", "war", "peace", "she", "to", "him")
+SYMBOLS = tuple(range(9, 127))
+
+
+def synthetic_text(positions: int, seed: int = 0) -> bytes:
+    """Lines of random words, about one in six phrases a "double-quoted" one."""
+    rng = np.random.default_rng(seed)
+    out = bytearray()
+    line = 0
+    while len(out) < positions:
+        words = " ".join(WORDS[i] for i in rng.integers(0, len(WORDS), rng.integers(2, 6)))
+        phrase = f'"{words}," ' if rng.random() < 1 / 6 else f"{words} "
+        out += phrase.encode()
+        line += len(phrase)
+        if line > 70:
+            out += b"\r\n"
+            line = 0
+    return bytes(out[:positions])
+
+
+def write_synthetic_results(
+    root: str | os.PathLike[str],
+    positions: int,
+    units: int,
+    models: Sequence[tuple[str, str, Sequence[str]]] = (
+        ("lstm-1L-syn", "lstm", ("c", "h")),
+        ("gru-1L-syn", "gru", ("r", "z", "n", "h")),
+    ),
+    dataset: str = "syn",
+    seed: int = 0,
+) -> Path:
+    """Write ``root/{dataset}/explorer/`` for ``models`` (id, type, states of its one layer).
+
+    Values are generated in chunks straight into the memory-mapped outputs, so a dump of a
+    million positions by 512 units needs no more memory than a chunk.
+    """
+    root = Path(root)
+    explorer = root / dataset / "explorer"
+    text = synthetic_text(positions, seed)
+    signals = structural_signals(text, code=False)
+    quotes = signals["in_double_quotes"].astype(bool)
+    rng = np.random.default_rng(seed)
+    tracks = {
+        Track(name, name.startswith("in_"), f"structural signal {name}"): values
+        for name, values in signals.items()
+    }
+    tracks[Track("char_class", False, "character class")] = char_classes(
+        np.frombuffer(text, dtype=np.uint8)
+    )
+    tracks[Track("ngram_loss", False, "synthetic reference loss")] = rng.exponential(
+        2.0, positions
+    ).astype(np.float32)
+    symbols = list(SYMBOLS)
+    write_text_store(explorer / "text", dataset, text, symbols, tracks)
+    for model_id, model_type, states in models:
+        values = {}
+        scratch = explorer / f".{model_id}.scratch"
+        scratch.mkdir(parents=True, exist_ok=True)
+        for state in states:
+            array = np.lib.format.open_memmap(
+                scratch / f"{state}.npy", mode="w+", dtype=np.float16, shape=(units, positions)
+            )
+            step = max(1, 2**24 // units)
+            for start in range(0, positions, step):
+                stop = min(positions, start + step)
+                noise = rng.standard_normal((units, stop - start), dtype=np.float32) * NOISE
+                array[:, start:stop] = np.clip(noise, -0.5, 0.5)
+            if state == states[-1]:
+                array[PLANTED] = np.where(quotes, PLANTED_VALUE, -PLANTED_VALUE)
+            array.flush()
+            values[0, state] = array
+        ids = rng.integers(0, len(symbols), (positions, TOP_K)).astype(np.uint16)
+        p = np.sort(rng.dirichlet(np.ones(TOP_K * 4), positions)[:, :TOP_K], axis=1)[:, ::-1]
+        write_model_arrays(
+            explorer / "models" / model_id,
+            model_id,
+            model_type,
+            values,
+            ids,
+            p,
+            rng.random(positions).astype(np.float32),
+        )
+        for path in scratch.iterdir():
+            path.unlink()
+        scratch.rmdir()
+    return root

@@ -1,0 +1,28 @@
+"""The explorer's text store: the test split's bytes and its annotation tracks."""
+
+import numpy as np
+
+from visrnn.data import Vocab, load_split
+from visrnn.explorer.store import Track, char_classes, write_text_store
+from visrnn.runner import script
+from visrnn.scores import read_scores, require_test_split
+from visrnn.signals import structural_signals
+
+with script(snakemake) as log:
+    vocab = Vocab.load(snakemake.input.vocab)
+    test_ids = load_split(snakemake.input.test)
+    text = vocab.decode(test_ids)
+    tracks = {
+        Track(name, name.startswith("in_"), f"structural signal {name} (visrnn.signals)"): values
+        for name, values in structural_signals(text, code=snakemake.params.code).items()
+    }
+    tracks[Track("char_class", False, "character class (store.CHAR_CLASSES)")] = char_classes(
+        np.frombuffer(text, dtype=np.uint8)
+    )
+    ngram = read_scores(snakemake.input.ngram)
+    require_test_split(ngram, test_ids, snakemake.input.ngram, snakemake.input.test)
+    loss = np.full(len(test_ids), np.nan, dtype=np.float32)
+    loss[: len(ngram.nll)] = ngram.nll  # position t predicts character t + 1
+    tracks[Track("ngram_loss", False, f"{ngram.model} loss (nats) of the next character")] = loss
+    write_text_store(snakemake.output[0], snakemake.wildcards.ds, text, vocab.symbols, tracks)
+    log.info("%s: %d positions, %d tracks", snakemake.wildcards.ds, len(text), len(tracks))
