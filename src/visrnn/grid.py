@@ -21,7 +21,8 @@ _MODEL_ID = re.compile(r"^(?P<type>rnn|lstm|gru)-(?P<layers>[1-9][0-9]*)L-(?P<bu
 
 
 def parameter_count(model_type: str, vocab_size: int, hidden_size: int, num_layers: int) -> int:
-    """Parameters of ``CharRNN``: PyTorch's recurrent layers (two bias vectors each) + decoder."""
+    """Parameters of ``CharRNN``: the recurrent layers in PyTorch's layout (two bias vectors
+    each; both GRU variants have the same) + decoder."""
     blocks = _GATE_BLOCKS[model_type]
     total = 0
     for layer in range(num_layers):
