@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from workflow_runs import SNAKEMAKE, demo_config, planned_jobs, snakemake, write_config
+from workflow_runs import SNAKEMAKE, planned_jobs, snakemake, write_config
 
 from visrnn.checkpoints import save_resume
 
@@ -415,9 +415,9 @@ def _as_unprivileged(workflow: Path, workdir: Path, target: str) -> subprocess.C
 
 
 def test_an_edited_corpus_of_ones_own_is_rebuilt(
-    workflow_copy: Path, shared_data: Path, tmp_path: Path
+    workflow_copy: Path, demo_run: Path, tmp_path: Path
 ) -> None:
-    config = demo_config(shared_data)
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
     config["datasets"]["wp"]["source"] = {"path": "own.txt"}
     workdir = write_config(tmp_path / "run", config)
     own = workdir / "own.txt"
