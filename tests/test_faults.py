@@ -432,3 +432,22 @@ def test_an_edited_corpus_of_ones_own_is_rebuilt(
     snakemake(workflow_copy, workdir, target)
     assert (workdir / "results/wp/data/corpus.bin").read_bytes() == own.read_bytes()
     assert ord("Z") in yaml.safe_load((workdir / target).read_text())["symbols"]
+
+
+def test_a_config_typo_is_a_few_lines_and_omitted_sections_take_defaults(
+    workflow_copy: Path, demo_run: Path, tmp_path: Path
+) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    config["grdi"] = config.pop("grid")
+    done = snakemake(workflow_copy, write_config(tmp_path / "typo", config), "-n", check=False)
+    assert done.returncode != 0
+    message = output_of(done)
+    assert "config error at the top level: unknown key(s) ['grdi']" in message
+    assert len(message.splitlines()) < 15, message  # not the whole schema and config
+
+    config["grid"] = config.pop("grdi")
+    del config["baselines"], config["evaluation"]
+    jobs = planned_jobs(
+        output_of(snakemake(workflow_copy, write_config(tmp_path / "defaults", config), "-n"))
+    )
+    assert jobs["ngram_model"] == jobs["select_nnn"] == 2 * 12  # the paper's n, both datasets
