@@ -22,8 +22,13 @@ $(STAMP): requirements.txt pyproject.toml scripts/install_kenlm.sh
 	bash scripts/install_kenlm.sh $(VENV)
 	touch $@
 
+# Runs the demo, builds its report (.test/report.zip), then says what was made and where.
 demo: $(STAMP)
 	$(BIN)/snakemake --directory .test --cores $(CORES) --printshellcmds
+	$(BIN)/snakemake --directory .test --report report.zip
+	@echo
+	@$(BIN)/visrnn summary .test/results
+	@echo "(the commands above are in $(BIN); activate it with: source $(BIN)/activate)"
 
 paper: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(or $(GPUS),0)
@@ -39,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/snakemake --lint --directory .test --profile profiles/slurm
 
 clean-demo:
-	rm -rf .test/results .test/.snakemake
+	rm -rf .test/results .test/.snakemake .test/report.zip

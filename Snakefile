@@ -18,6 +18,8 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/seeds.smk"
+include: "workflow/rules/scorecard.smk"
 
 
 rule all:

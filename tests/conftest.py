@@ -3,21 +3,27 @@ per session on a copy of the workflow (read by the workflow, report and SLURM te
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 from workflow_runs import copy_workflow, demo_config, snakemake, write_config
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
+# Where the full corpora are looked for when $VISRNN_CORPUS_DIRS names none of them.
+SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not (SHARED_DATA / "warpeace_input.txt").exists():
-        pytest.skip(f"local corpora not found in {SHARED_DATA}")
-    return SHARED_DATA
+    """The folder of the full corpora: the first of $VISRNN_CORPUS_DIRS that holds War and
+    Peace, else ../shared/data beside the repository; the test is skipped without one."""
+    listed = [Path(d) for d in os.environ.get("VISRNN_CORPUS_DIRS", "").split(os.pathsep) if d]
+    for folder in [*listed, SHARED_DATA]:
+        if (folder / "warpeace_input.txt").is_file():
+            return folder
+    pytest.skip(f"full corpora not found in $VISRNN_CORPUS_DIRS nor in {SHARED_DATA}")
 
 
 @pytest.fixture
@@ -34,9 +40,10 @@ def workflow_copy(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_run(workflow_copy: Path, shared_data: Path, tmp_path_factory) -> Path:
-    """The demo preset, run to the end with the local executor (2 cores)."""
-    workdir = write_config(tmp_path_factory.mktemp("demo"), demo_config(shared_data))
+def demo_run(workflow_copy: Path, tmp_path_factory) -> Path:
+    """The demo preset, run to the end with the local executor (2 cores), on the corpora
+    shipped in .test/data."""
+    workdir = write_config(tmp_path_factory.mktemp("demo"), demo_config())
     started = time.perf_counter()
     snakemake(workflow_copy, workdir)
     print(f"\ndemo preset: {time.perf_counter() - started:.0f} s on 2 cores")

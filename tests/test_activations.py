@@ -18,9 +18,13 @@ HIDDEN = 10  # with 4 units per column: blocks [0:4], [4:8], [8:10]
 STEPS = 50
 
 
-def make_model(model_type: str, layers: int, seed: int = 0) -> CharRNN:
+#: (model type, GRU variant): every recurrence the grid can train.
+RECURRENCES = [("rnn", "paper"), ("lstm", "paper"), ("gru", "paper"), ("gru", "cudnn")]
+
+
+def make_model(model_type: str, layers: int, seed: int = 0, variant: str = "paper") -> CharRNN:
     torch.manual_seed(seed)
-    model = CharRNN(ModelConfig(model_type, VOCAB, HIDDEN, layers))
+    model = CharRNN(ModelConfig(model_type, VOCAB, HIDDEN, layers, gru_variant=variant))
     model.init_uniform(0.5)  # large weights: the state matters, so a reset state would show
     return model.eval()
 
@@ -41,10 +45,12 @@ def write_dump(path: Path, model: CharRNN, ids: np.ndarray, **kwargs: int) -> Ac
     return ActivationDump(path)
 
 
-@pytest.mark.parametrize("model_type", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(("model_type", "variant"), RECURRENCES)
 @pytest.mark.parametrize("layers", [1, 2, 3])
-def test_iter_activations_matches_stepwise_across_chunks(model_type: str, layers: int) -> None:
-    model, ids = make_model(model_type, layers), make_ids()
+def test_iter_activations_matches_stepwise_across_chunks(
+    model_type: str, variant: str, layers: int
+) -> None:
+    model, ids = make_model(model_type, layers, variant=variant), make_ids()
     expected = reference(model, ids)
     threads = torch.get_num_threads()
     chunks = list(iter_activations(model, ids, chunk=7))
@@ -63,12 +69,12 @@ def test_iter_activations_computes_only_the_names_asked_for() -> None:
         next(iter_activations(make_model("lstm", 1), make_ids(), names=["z"]))
 
 
-@pytest.mark.parametrize("model_type", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize(("model_type", "variant"), RECURRENCES)
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_dump_round_trip_equals_stepwise_in_float16(
-    tmp_path: Path, model_type: str, layers: int
+    tmp_path: Path, model_type: str, variant: str, layers: int
 ) -> None:
-    model, ids = make_model(model_type, layers), make_ids()
+    model, ids = make_model(model_type, layers, variant=variant), make_ids()
     dump = write_dump(tmp_path / "a.parquet", model, ids)
     expected = reference(model, ids)
     for layer in range(layers):

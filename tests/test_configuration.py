@@ -29,6 +29,13 @@ def test_dynamics_model_must_be_in_the_grid() -> None:
         check_config(config)
 
 
+def test_dynamics_snapshots_must_lie_within_its_epochs() -> None:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["analysis"]["dynamics"]["epoch_fractions"] = [0.5, 3.5]
+    with pytest.raises(ConfigError, match=r"epoch_fractions: \[3.5\] lie beyond the 3 epochs"):
+        check_config(config)
+
+
 def test_reference_ngram_must_be_built() -> None:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["analysis"]["reference_ngram"] = 11

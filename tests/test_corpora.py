@@ -21,8 +21,12 @@ from visrnn.corpora import (
     _SmallestKeyFiles,
     build_corpus,
     build_kernel_corpus,
+    corpus_file_rows,
+    corpus_file_warnings,
     kernel_file_key,
     locate_source,
+    make_corpus,
+    read_kernel_corpus,
     read_text_corpus,
     resolve_source,
     sha256_file,
@@ -337,6 +341,42 @@ def test_kernel_corpus_same_from_xz_whatever_the_name(kernel_tree: Path, tmp_pat
     assert build_kernel_corpus(xz, 10**6, seed=1) == gz
     misnamed = xz.rename(tmp_path / "really-xz.tgz")  # compression is read from the content
     assert build_kernel_corpus(misnamed, 10**6, seed=1) == gz
+
+
+@pytest.mark.parametrize("max_bytes", [40, 10**6])
+def test_kernel_corpus_lists_the_files_it_took(
+    kernel_tree: Path, tmp_path: Path, max_bytes: int
+) -> None:
+    corpus = read_kernel_corpus(_tar(kernel_tree, tmp_path / "k.tar.gz", "w:gz"), max_bytes, 3)
+    order = sorted(SOURCE_FILES, key=lambda path: _sha(f"3:{path}".encode()))
+    assert [file.path for file in corpus.files] == order[: len(corpus.files)]
+    assert sum(file.bytes for file in corpus.files) == len(corpus.data)
+    for file in corpus.files:  # each file's bytes, where the listing says (the last one cut)
+        taken = corpus.data[file.offset : file.offset + file.bytes]
+        assert taken == SOURCE_FILES[file.path][: file.bytes]
+    assert corpus.data == _keyed_concatenation(3)[:max_bytes]
+
+
+def test_text_corpus_is_one_file(tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_bytes(b"abcdef")
+    corpus = make_corpus({"kind": "text", "max_bytes": 4}, tmp_path / "t.txt")
+    assert corpus.files_as_dicts() == [{"path": "t.txt", "offset": 0, "bytes": 4}]
+
+
+def test_corpus_files_in_splits_and_warnings() -> None:
+    files = [
+        {"path": "a.c", "offset": 0, "bytes": 70},
+        {"path": "big.h", "offset": 70, "bytes": 25},
+        {"path": "z.c", "offset": 95, "bytes": 5},
+    ]
+    rows = corpus_file_rows(files, [(0, 80), (80, 90), (90, 100)], ("train", "val", "test"))
+    assert [row["splits"] for row in rows] == ["train", "train,val,test", "test"]
+    assert [row["share"] for row in rows] == [0.7, 0.25, 0.05]
+    warnings = corpus_file_warnings(rows)
+    assert len(warnings) == 3  # a.c and big.h dominate; big.h straddles; z.c is at 5% exactly
+    assert "a.c holds 70.0%" in warnings[0] and "in train and val and test" in warnings[2]
+    small = [{**row, "share": 0.01, "splits": "train"} for row in rows]
+    assert corpus_file_warnings(small) == []
 
 
 def test_kernel_corpus_ignores_member_order(kernel_tree: Path, tmp_path: Path) -> None:

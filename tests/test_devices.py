@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import queue
 import re
 import subprocess
@@ -9,9 +10,19 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
-from visrnn.devices import acquire_device, try_lock
+from visrnn.determinism import reproducible, reseed_cudnn_dropout
+from visrnn.devices import (
+    RUNS_PER_GPU_ENV,
+    DeviceSlot,
+    acquire_device,
+    pack_gpu_pool,
+    runs_per_gpu_from_env,
+    slot_names,
+    try_lock,
+)
 
 
 def test_slots_are_exclusive_until_released(tmp_path) -> None:
@@ -33,9 +44,10 @@ def test_without_cuda_jobs_run_on_the_cpu(tmp_path, monkeypatch) -> None:
         assert slot.device == torch.device("cpu")
 
 
-# A GPU job in its own process: it fakes two CUDA devices, takes a slot through the real
-# acquire_device (whose log says when it has to wait), prints "device N" once it holds one,
-# and keeps it until told to go.
+# A GPU job in its own process: it fakes N CUDA devices, takes a slot through the real
+# acquire_device (whose log says when it has to wait; the slots per device come from the
+# environment, as the workflow sets them), prints "device N" once it holds one, and keeps it
+# until told to go.
 _JOB = """
 import logging, sys, time, types
 from pathlib import Path
@@ -43,7 +55,7 @@ import torch
 from visrnn.devices import acquire_device
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
 torch.cuda.is_available = lambda: True
-torch.cuda.device_count = lambda: 2
+torch.cuda.device_count = lambda: int(sys.argv[3])
 torch.cuda.get_device_properties = lambda i: types.SimpleNamespace(uuid=f"fake-{i}")
 lock_dir, release = Path(sys.argv[1]), Path(sys.argv[2])
 with acquire_device(lock_dir, poll_seconds=0.05) as slot:
@@ -56,12 +68,14 @@ with acquire_device(lock_dir, poll_seconds=0.05) as slot:
 class _Job:
     """One job process; a thread collects its output lines, so reads can time out."""
 
-    def __init__(self, tmp_path: Path, name: str) -> None:
+    def __init__(self, tmp_path: Path, name: str, devices: int = 2, runs_per_gpu: int = 1) -> None:
         self.release = tmp_path / f"release-{name}"
+        args = [str(tmp_path / "locks"), str(self.release), str(devices)]
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _JOB, str(tmp_path / "locks"), str(self.release)],
+            [sys.executable, "-c", _JOB, *args],
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, RUNS_PER_GPU_ENV: str(runs_per_gpu)},
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -96,7 +110,7 @@ def test_concurrent_jobs_get_different_devices_and_a_third_waits(tmp_path) -> No
         jobs["c"] = _Job(tmp_path, "c")
         # Both devices are held: the third job finds no free one and waits, polling every
         # 0.05 s, rather than doubling up on one.
-        assert jobs["c"].next_line(r"all 2 GPUs are held by other jobs; waiting", timeout=60)
+        assert jobs["c"].next_line(r"all 2 GPUs are held by other jobs \(runs_per_gpu 1\)", 60)
         assert jobs["c"].device(timeout=1) is None
         assert jobs["c"].process.poll() is None
         jobs["a"].release.touch()
@@ -111,3 +125,115 @@ def test_concurrent_jobs_get_different_devices_and_a_third_waits(tmp_path) -> No
             if job.process.poll() is None:
                 job.process.kill()
             job.process.wait()
+
+
+def test_n_runs_share_a_device_and_the_next_one_waits(tmp_path) -> None:
+    """One (faked) device with two slots: two jobs hold it together, the third waits."""
+    jobs = {name: _Job(tmp_path, name, devices=1, runs_per_gpu=2) for name in ("a", "b")}
+    try:
+        assert [job.device(timeout=60) for job in jobs.values()] == [0, 0]
+        jobs["c"] = _Job(tmp_path, "c", devices=1, runs_per_gpu=2)
+        assert jobs["c"].next_line(r"all 1 GPUs are held by other jobs \(runs_per_gpu 2\)", 60)
+        assert jobs["c"].device(timeout=1) is None
+        jobs["b"].release.touch()
+        assert jobs["b"].process.wait(timeout=30) == 0
+        assert jobs["c"].device(timeout=30) == 0
+        for name in ("a", "c"):
+            jobs[name].release.touch()
+            assert jobs[name].process.wait(timeout=30) == 0
+    finally:
+        for job in jobs.values():
+            if job.process.poll() is None:
+                job.process.kill()
+            job.process.wait()
+
+
+def test_slots_fill_every_device_before_doubling_up() -> None:
+    assert slot_names(["gpu-a", "gpu-b"], 1) == ["gpu-a", "gpu-b"]
+    assert slot_names(["gpu-a", "gpu-b"], 3) == [
+        "gpu-a",
+        "gpu-b",
+        "gpu-a-slot1",
+        "gpu-b-slot1",
+        "gpu-a-slot2",
+        "gpu-b-slot2",
+    ]
+
+
+def test_runs_per_gpu_comes_from_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv(RUNS_PER_GPU_ENV, raising=False)
+    assert runs_per_gpu_from_env() == 1
+    monkeypatch.setenv(RUNS_PER_GPU_ENV, "4")
+    assert runs_per_gpu_from_env() == 4
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(RUNS_PER_GPU_ENV, bad)
+        with pytest.raises(ValueError, match=r"devices\.runs_per_gpu"):
+            runs_per_gpu_from_env()
+
+
+def test_the_gpu_pool_is_multiplied_by_the_runs_per_device() -> None:
+    from snakemake.resources import Resources
+
+    given = Resources.parse(["gpu=2", "mem_mb=100"], allow_expressions=False)
+    assert pack_gpu_pool(given, 3) == 6
+    assert given["gpu"].value == 6 and given["mem_mb"].value == 100
+    assert pack_gpu_pool(Resources.parse([], allow_expressions=False), 3) is None
+
+
+def test_snakemake_runs_n_gpu_jobs_per_device_at_once(tmp_path) -> None:
+    """The real scheduler: with gpu=1 (one device) and two runs per device, four jobs of
+    gpu=1 run two at a time, and each sees the slots per device in its environment."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    (tmp_path / "Snakefile").write_text(
+        f"""
+import os, sys
+sys.path.insert(0, {str(src)!r})
+from visrnn.devices import RUNS_PER_GPU_ENV, pack_gpu_pool
+os.environ[RUNS_PER_GPU_ENV] = "2"
+pack_gpu_pool(workflow.global_resources, 2)
+rule all:
+    input: expand("out/{{i}}.txt", i=range(4))
+rule job:
+    output: "out/{{i}}.txt"
+    resources: gpu=1
+    shell: "s=$(date +%s.%N); sleep 1; echo $s $(date +%s.%N) ${RUNS_PER_GPU_ENV} > {{output}}"
+"""
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4", "--resources", "gpu=1", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    spans = [(path.read_text().split()) for path in (tmp_path / "out").glob("*.txt")]
+    assert {slots for *_, slots in spans} == {"2"}
+    intervals = [(float(start), float(end)) for start, end, _ in spans]
+    most = max(sum(s <= start < e for s, e in intervals) for start, _ in intervals)
+    assert most == 2
+
+
+def test_reproducible_cuda_settings_are_set_and_restored(monkeypatch) -> None:
+    """The set-up a CUDA job runs under, exercised on any machine: it only sets flags."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    cudnn = torch.backends.cudnn
+    before = (torch.are_deterministic_algorithms_enabled(), cudnn.deterministic, cudnn.benchmark)
+    precision = cudnn.rnn.fp32_precision
+    with reproducible(torch.device("cpu")):  # the CPU is deterministic already: untouched
+        assert torch.are_deterministic_algorithms_enabled() == before[0]
+        assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+    with DeviceSlot(torch.device("cuda", 0), None):
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+        assert cudnn.deterministic and not cudnn.benchmark
+        assert cudnn.rnn.fp32_precision == "ieee"
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    assert (torch.are_deterministic_algorithms_enabled(), cudnn.deterministic) == before[:2]
+    assert cudnn.benchmark == before[2] and cudnn.rnn.fp32_precision == precision
+
+
+def test_reseeding_cudnn_dropout_leaves_the_cpu_generator_alone() -> None:
+    state = torch.get_rng_state()
+    reseed_cudnn_dropout(torch.device("cpu"))
+    assert torch.equal(torch.get_rng_state(), state)

@@ -1,13 +1,27 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import yaml
 
-from visrnn.dynamics import DYNAMICS_COLUMNS, compare_streams, plot_dynamics, symmetric_kl
+from visrnn.data import split_bounds
+from visrnn.dynamics import (
+    DYNAMICS_COLUMNS,
+    compare_streams,
+    plot_dynamics,
+    snapshot_iterations,
+    symmetric_kl,
+)
 from visrnn.files import read_csv, write_csv
+from visrnn.training import batches_per_epoch
+
+REPO = Path(__file__).resolve().parents[1]
+#: Corpus bytes of the paper preset where its config has no max_bytes (WP with CRLF).
+PAPER_CORPUS_BYTES = {"wp": 3_258_250}
 
 
 def _random_logprobs(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -116,3 +130,33 @@ def test_compare_all_matches_the_direct_divergence_of_every_pair() -> None:
         nll_s = -s[np.arange(50), targets].mean()
         nll_b = -b[np.arange(50), targets].mean()
         assert row["loss_difference"] == pytest.approx(nll_b - nll_s, rel=1e-9)
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", ".test/config.yaml"])
+def test_snapshots_span_the_first_epochs_of_every_dataset(preset: str) -> None:
+    config = yaml.safe_load((REPO / preset).read_text())
+    dynamics, training = config["analysis"]["dynamics"], config["training"]
+    batch, steps = training["batch_size"], training["seq_length"]
+    fractions = sorted(dynamics["epoch_fractions"])
+    per_epoch = {}
+    for name, dataset in config["datasets"].items():
+        size = dataset.get("max_bytes") or PAPER_CORPUS_BYTES[name]
+        start, stop = split_bounds(size, dataset["split"])[0]
+        per_epoch[name] = batches_per_epoch(stop - start, batch, steps)
+        iterations = snapshot_iterations(fractions, stop - start, batch, steps, dynamics["epochs"])
+        assert iterations[-1] == dynamics["epochs"] * per_epoch[name]  # through the last epoch
+        assert iterations[0] <= 0.01 * per_epoch[name] + 1  # from the first batches on
+        in_epochs = np.asarray(iterations) / per_epoch[name]
+        np.testing.assert_allclose(in_epochs, fractions, atol=0.5 / per_epoch[name])
+    if preset == "config.yaml":  # the datasets differ in size: one iteration list cannot fit both
+        assert per_epoch == {"wp": 260, "lk": 558}
+
+
+def test_snapshot_fractions_round_and_are_checked() -> None:
+    # 95 characters, 2 streams x 5 steps: 9 iterations per epoch.
+    assert snapshot_iterations([0.01, 0.5, 0.51, 2.0], 95, 2, 5, 2) == (1, 4, 5, 18)
+    assert snapshot_iterations([0.1, 0.11], 95, 2, 5, 1) == (1,)  # one snapshot, a warning
+    with pytest.raises(ValueError, match=r"epoch_fractions \[0.5, 3.0\] must be in \(0, 2\]"):
+        snapshot_iterations([3.0, 0.5], 95, 2, 5, 2)
+    with pytest.raises(ValueError, match="holds no batch"):
+        snapshot_iterations([0.5], 9, 2, 5, 1)

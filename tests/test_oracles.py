@@ -197,8 +197,9 @@ def test_categories_partition_the_errors_of_random_text():
     stacked = np.stack([step.removed for step in steps])
     assert (stacked.sum(axis=0) == errors).all()  # every error in exactly one category
     assert steps[-1].oracle.family == REMAINING
-    rows = oracle_rows("lstm-1L-x", "small", steps)
+    rows = oracle_rows("lstm-1L-x", "small", steps, len(errors))
     assert sum(row["errors_removed"] for row in rows) == errors.sum()
+    assert {row["test_positions"] for row in rows} == {len(errors)}
     assert rows[-1]["errors_left"] == 0
     assert [row["errors_left"] for row in rows[:-1]] == [
         int(errors.sum() - stacked[: i + 1].sum()) for i in range(len(rows) - 1)
@@ -214,6 +215,7 @@ def _rows(model: str, role: str, counts: dict[str, int]) -> list[dict]:
             "family": name.split(":")[0],
             "oracle": name,
             "errors_removed": c,
+            "test_positions": 1000,
         }
         for name, c in counts.items()
     ]
@@ -232,6 +234,7 @@ def test_comparison_says_which_families_scaling_up_removed():
     assert by_family["ngram"]["difference"] == 40
     assert by_family["ngram"]["share_of_difference"] == pytest.approx(0.8)
     assert by_family["total"]["difference"] == 50
+    assert {row["test_positions"] for row in rows} == {1000}
     summary = scaling_summary(rows)
     assert summary.startswith("lstm-3L-1.3m makes 50 fewer errors than lstm-1L-50k")
     assert "80% of them in the ngram" in summary
@@ -301,7 +304,7 @@ def test_pages_highlight_the_errors_and_box_the_earlier_occurrence(tmp_path):
     assert '<span class="err">&amp;</span>' in page and "&lt;" in page
     assert "100-memory" in page and "punctuation" in page
 
-    rows = oracle_rows("lstm-1L-x", "large", steps)
+    rows = oracle_rows("lstm-1L-x", "large", steps, len(text) - 1)
     plot_oracle_pie(rows, len(text) - 1, tmp_path / "pie.png")
     comparison = compare_models(rows, rows)
     plot_scaling(comparison, scaling_summary(comparison), tmp_path / "scaling.png")

@@ -44,6 +44,7 @@ def test_region_counts_match_a_hand_made_example() -> None:
         assert row["count"] == count
         assert row["models"] == len(members)
         assert row["fraction"] == pytest.approx(count / total)
+        assert row["test_positions"] == total
     assert rows[-1]["region"] == "none"
 
 

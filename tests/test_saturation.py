@@ -126,8 +126,8 @@ def test_figure_has_a_panel_per_gate_and_layer_with_every_unit(tmp_path: Path) -
     assert len(axes) == 3 * 2  # gates i, f, o by layers 1, 2
     for ax, (gate, layer) in zip(axes, [(g, la) for g in "ifo" for la in (0, 1)], strict=True):
         offsets = ax.collections[0].get_offsets()
-        expected = [
-            (r["left_fraction"], r["right_fraction"])
+        expected = [  # the paper's axes: x right-saturated, y left-saturated
+            (r["right_fraction"], r["left_fraction"])
             for r in rows
             if r["gate"] == gate and r["layer"] == layer
         ]
@@ -140,6 +140,23 @@ def test_figure_has_a_panel_per_gate_and_layer_with_every_unit(tmp_path: Path) -
     out = tmp_path / "fig" / "saturation.png"
     plot_saturation(rows, out, "lstm-2L")
     assert out.stat().st_size > 1000
+
+
+def test_figure_puts_an_always_open_forget_gate_bottom_right() -> None:
+    """The paper's orientation: forget gates always right-saturated show up bottom right."""
+    model = make_model("lstm", 1, init=0.01)
+    with torch.no_grad():
+        model.rnn.bias_ih_l0[:HIDDEN] = -20.0  # input gate always shut: left-saturated
+        model.rnn.bias_ih_l0[HIDDEN : 2 * HIDDEN] = 20.0  # forget gate always open
+    rows = saturation_rows("lstm-1L", saturation_counts(model, make_ids()), STEPS)
+    input_ax, forget_ax, output_ax = saturation_figure(rows, "lstm-1L").get_axes()
+    assert output_ax.get_xlabel() == "fraction right-saturated"  # shared x, bottom row
+    assert forget_ax.get_ylabel().endswith("fraction left-saturated")
+    assert "forget" in forget_ax.get_ylabel() and "input" in input_ax.get_ylabel()
+    (x_low, x_high), (y_low, y_high) = forget_ax.get_xlim(), forget_ax.get_ylim()
+    assert x_low < x_high and y_low < y_high  # no inverted axis hides a mirror image
+    np.testing.assert_array_equal(forget_ax.collections[0].get_offsets(), [[1.0, 0.0]] * HIDDEN)
+    np.testing.assert_array_equal(input_ax.collections[0].get_offsets(), [[0.0, 1.0]] * HIDDEN)
 
 
 def test_figure_refuses_rows_of_several_models() -> None:

@@ -135,9 +135,9 @@ def result_files(workdir: Path) -> set[Path]:
 
 
 def test_the_demo_runs_through_slurm_as_it_runs_locally(
-    slurm_cluster, workflow_copy, demo_run, shared_data, tmp_path_factory
+    slurm_cluster, workflow_copy, demo_run, tmp_path_factory
 ) -> None:
-    workdir = write_config(tmp_path_factory.mktemp("slurm-demo"), demo_config(shared_data))
+    workdir = write_config(tmp_path_factory.mktemp("slurm-demo"), demo_config())
     profile = local_profile(workdir / "profile")
     command = [SNAKEMAKE, "-s", workflow_copy / "Snakefile", "--directory", workdir]
     started = time.perf_counter()

@@ -11,11 +11,15 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
+from visrnn.files import read_csv
 from visrnn.scores import read_scores
+from visrnn.training import batches_per_epoch
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +108,33 @@ def test_demo_peels_every_lstm_error_of_wp_with_the_oracles(demo_run: Path) -> N
     assert not (demo_run / "results" / "lk" / "tables" / "oracles.csv").exists()
 
 
+def test_demo_dynamics_snapshots_span_the_configured_epochs_on_each_dataset(
+    demo_run: Path,
+) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    dynamics, training = config["analysis"]["dynamics"], config["training"]
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        train_chars = len(np.load(results / "data" / "train.npy"))
+        per_epoch = batches_per_epoch(train_chars, training["batch_size"], training["seq_length"])
+        snapshots = results / "dynamics" / "snapshots"
+        iterations = sorted(int(p.stem.removeprefix("iter-")) for p in snapshots.glob("iter-*.pt"))
+        assert len(iterations) == len(dynamics["epoch_fractions"])
+        assert iterations[-1] == dynamics["epochs"] * per_epoch, ds
+        rows = read_csv(results / "tables" / "training_dynamics.csv")
+        assert sorted({int(row["iteration"]) for row in rows}) == iterations
+
+
+def test_demo_trains_the_papers_gru(demo_run: Path) -> None:
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        for checkpoint in (results / "models").glob("gru-*/best.pt"):
+            saved = torch.load(checkpoint, weights_only=True)
+            assert saved["config"]["gru_variant"] == "paper", checkpoint
+        rows = read_csv(results / "tables" / "gate_saturation.csv")
+        assert {row["gate"] for row in rows if row["model"].startswith("gru")} == {"r", "z"}
+
+
 def test_nothing_to_do_after_a_complete_run(workflow_copy: Path, demo_run: Path) -> None:
     done = snakemake(workflow_copy, demo_run, "-n")
     assert planned_jobs(done.stdout + done.stderr) == {}
@@ -140,7 +171,8 @@ def _edit(path: Path):
 def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_run) -> None:
     restore = _edit(workflow_copy / "src" / "visrnn" / "agreement.py")
     try:
-        assert dry_run(workflow_copy, demo_run) == {"agreement_tsne": 2, "all": 1}
+        # The scorecard reads every table, the agreement one included.
+        assert dry_run(workflow_copy, demo_run) == {"agreement_tsne": 2, "scorecard": 1, "all": 1}
     finally:
         restore()
     restore = _edit(workflow_copy / "src" / "visrnn" / "training.py")
@@ -155,6 +187,30 @@ def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_
     assert dry_run(workflow_copy, demo_run) == {}
 
 
+def test_an_edit_that_cannot_change_results_reruns_nothing(workflow_copy, demo_run) -> None:
+    """Logging and thread set-up is no input of any rule (common.smk: NOT_RESULT_MODULES)."""
+    restore = _edit(workflow_copy / "src" / "visrnn" / "runner.py")
+    try:
+        assert dry_run(workflow_copy, demo_run) == {}
+    finally:
+        restore()
+
+
+def test_an_edit_to_the_model_code_reruns_the_training_and_what_follows(
+    workflow_copy, demo_run
+) -> None:
+    restore = _edit(workflow_copy / "src" / "visrnn" / "models.py")
+    try:
+        jobs = dry_run(workflow_copy, demo_run)
+    finally:
+        restore()
+    assert jobs["train_model"] == 24 and jobs["select_model"] == 12
+    assert jobs["evaluate_model"] == 16 and jobs["dump_activations"] == 12
+    assert jobs["test_losses"] == 2 and jobs["all"] == 1
+    for untouched in ("corpus", "split_corpus", "model_sizes", "ngram_model", "ngram_scores"):
+        assert untouched not in jobs
+
+
 def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path) -> None:
     shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
     jobs = dry_run(workflow_copy, tmp_path)
@@ -163,8 +219,8 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["error_oracles"] == 1  # on War and Peace only
 
 
-def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, shared_data, tmp_path):
-    config = demo_config(shared_data)
+def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path):
+    config = demo_config()
     config["analysis"]["oracles"]["datasets"] = ["wp", "lk"]
     assert dry_run(workflow_copy, write_config(tmp_path, config))["error_oracles"] == 2
 
@@ -178,10 +234,8 @@ def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, shared_d
         ({"datasets": {"wp": {"split": [0.8, 0.1, 0.2]}}}, r"datasets.wp.split: .* sum to 1.1"),
     ],
 )
-def test_a_bad_config_stops_before_anything_runs(
-    workflow_copy, shared_data, tmp_path, change, message
-) -> None:
-    config = demo_config(shared_data)
+def test_a_bad_config_stops_before_anything_runs(workflow_copy, tmp_path, change, message) -> None:
+    config = demo_config()
     for section, values in change.items():
         if section == "datasets":
             config["datasets"]["wp"].update(values["wp"])
@@ -201,10 +255,8 @@ def _data_error(workflow_copy: Path, tmp_path: Path, config: dict, target: str) 
     return done.stdout + done.stderr
 
 
-def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
-    workflow_copy, shared_data, tmp_path
-) -> None:
-    config = demo_config(shared_data)
+def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(workflow_copy, tmp_path) -> None:
+    config = demo_config()
     own = tmp_path / "own.txt"
     own.write_bytes(b"some text of my own\n" * 2000)
     config["datasets"]["wp"]["source"] = {"path": str(own), "sha256": "0" * 64}
@@ -213,8 +265,8 @@ def test_a_checksum_mismatch_names_the_file_and_leaves_nothing(
     assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
 
 
-def test_an_empty_corpus_names_the_file(workflow_copy, shared_data, tmp_path) -> None:
-    config = demo_config(shared_data)
+def test_an_empty_corpus_names_the_file(workflow_copy, tmp_path) -> None:
+    config = demo_config()
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     config["datasets"]["wp"]["source"] = {"path": str(empty)}
@@ -223,10 +275,8 @@ def test_an_empty_corpus_names_the_file(workflow_copy, shared_data, tmp_path) ->
     assert not list((tmp_path / "results" / "wp" / "data").glob("*"))
 
 
-def test_a_corpus_too_short_for_one_batch_names_the_dataset(
-    workflow_copy, shared_data, tmp_path
-) -> None:
-    config = demo_config(shared_data)
+def test_a_corpus_too_short_for_one_batch_names_the_dataset(workflow_copy, tmp_path) -> None:
+    config = demo_config()
     config["datasets"]["wp"]["max_bytes"] = 2000
     run = "results/wp/runs/lstm-1L-10k/dropout-0/best.pt"
     output = _data_error(workflow_copy, tmp_path, config, run)

@@ -58,9 +58,13 @@ def copy_workflow(copy: Path) -> Path:
     return copy
 
 
-def demo_config(shared_data: Path) -> dict:
+DEMO_DATA = REPO / ".test" / "data"
+
+
+def demo_config() -> dict:
+    """The demo preset, its corpora found in the repository's ``.test/data``."""
     config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
-    config["corpus_dirs"] = [str(shared_data)]
+    config["corpus_dirs"] = [str(DEMO_DATA)]
     return config
 
 

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from visrnn.files import REBUILD, atomic_path
-from visrnn.models import ACTIVATIONS, CharRNN, State
+from visrnn.models import ACTIVATIONS, CharRNN, PaperGRU, State
 
 logger = logging.getLogger(__name__)
 
@@ -197,10 +197,11 @@ def iter_activations(
     Batch 1, starting from the zero state, the state carried from chunk to chunk. The values
     are ``stepwise``'s (tests hold them to agree to float32 rounding) but several times
     faster: ``stepwise`` pays a Python-level matrix-vector product per step, while here each
-    layer's hidden states come from the fused kernel, and since a gate at step t depends only
-    on the layer input at t and the hidden state at t - 1, a whole chunk's gates follow from
-    them in one matrix product. Only the LSTM cell state needs a loop over steps, an
-    elementwise one, run only when ``names`` (default: all of ``ACTIVATIONS``) asks for "c".
+    layer's hidden states come from the fused kernel (the paper GRU's from its own time loop),
+    and since a gate at step t depends only on the layer input at t and the hidden state at
+    t - 1, a whole chunk's gates follow from them in one matrix product. Only the LSTM cell
+    state needs a loop over steps, an elementwise one, run only when ``names`` (default: all
+    of ``ACTIVATIONS``) asks for "c".
     Each yield is ``[layer][name] -> (1, T, H)`` like ``stepwise``'s.
     """
     cfg = model.config
@@ -229,13 +230,17 @@ def iter_activations(
 
 
 def _single_layers(model: CharRNN) -> list[nn.RNNBase]:
-    """Each layer of ``model.rnn`` as its own one-layer fused module with the same weights."""
+    """Each layer of ``model.rnn`` as its own one-layer module (fused, or ``PaperGRU``) with
+    the same weights."""
     cfg = model.config
     weight = model.decoder.weight
     layers = []
     for layer in range(cfg.num_layers):
         input_size = cfg.vocab_size if layer == 0 else cfg.hidden_size
-        single = type(model.rnn)(input_size, cfg.hidden_size, 1, batch_first=True)
+        if isinstance(model.rnn, PaperGRU):
+            single = PaperGRU(input_size, cfg.hidden_size, 1)
+        else:
+            single = type(model.rnn)(input_size, cfg.hidden_size, 1, batch_first=True)
         single = single.to(device=weight.device, dtype=weight.dtype).eval()
         single.load_state_dict(
             {
@@ -248,9 +253,12 @@ def _single_layers(model: CharRNN) -> list[nn.RNNBase]:
 
 
 def _layer_activations(
-    rnn: nn.RNNBase, model_type: str, x: Tensor, state: State, wanted: Sequence[str]
+    rnn: nn.Module, model_type: str, x: Tensor, state: State, wanted: Sequence[str]
 ) -> tuple[dict[str, Tensor], State]:
-    """One layer over a chunk: every activation (B, T, H), and the state after it."""
+    """One layer over a chunk: every activation (B, T, H), and the state after it.
+
+    A GRU's z comes out in the paper's convention (``visrnn.models``), whatever the variant.
+    """
     with _recurrence_threads(x.device):
         hidden, new_state = rnn(x, state)
     if model_type == "rnn":
@@ -269,7 +277,13 @@ def _layer_activations(
     x_r, x_z, x_n = from_input.chunk(3, dim=-1)
     h_r, h_z, h_n = from_hidden.chunk(3, dim=-1)
     r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-    return {"r": r, "z": z, "n": torch.tanh(x_n + r * h_n), "h": hidden}, new_state
+    if isinstance(rnn, PaperGRU):
+        w_n, b_n = rnn.weight_hh_l0.chunk(3)[2], rnn.bias_hh_l0.chunk(3)[2]
+        n = torch.tanh(x_n + (r * h_prev) @ w_n.T + b_n)
+    else:
+        n = torch.tanh(x_n + r * h_n)
+        z = 1 - z  # PyTorch's z weighs h'; the paper's weighs n
+    return {"r": r, "z": z, "n": n, "h": hidden}, new_state
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from visrnn.losses import best_model
 from visrnn.plotting import TYPE_COLORS, new_figure, save_figure
 from visrnn.scores import Scores, bootstrap_std
 
@@ -68,3 +69,57 @@ def plot_baselines(
     ax.set_title(title)
     ax.legend()
     save_figure(fig, path)
+
+
+#: Columns of ``best_models.csv``.
+BEST_COLUMNS = ("role", "model", "test_loss", "bootstrap_std", "used_by")
+
+#: The models the paper's text and figures single out: (role, kind of table, how it is
+#: picked, what uses it). ``how`` holds the arguments of ``best_model`` (or the baseline kind).
+_BEST_ROLES = (
+    ("best recurrent model", "grid", {}, "Sec. 4.3: against the 20-gram"),
+    ("best LSTM", "grid", {"model_type": "lstm"}, "Fig. 1, 4 (middle, right), 5 (left), 6"),
+    ("best GRU", "grid", {"model_type": "gru"}, "Fig. 1"),
+    ("best RNN", "grid", {"model_type": "rnn"}, "Fig. 1"),
+    ("best deepest LSTM", "grid", {"model_type": "lstm", "deepest": True}, "Fig. 3, 4 (left)"),
+    ("best deepest GRU", "grid", {"model_type": "gru", "deepest": True}, "Fig. 3"),
+    (
+        "best LSTM of the smallest budget",
+        "grid",
+        {"model_type": "lstm", "smallest_budget": True},
+        "Fig. 6 (small)",
+    ),
+    ("best n-gram", "ngram", {}, "Fig. 4 (left)"),
+    ("best n-NN", "nnn", {}, "Fig. 4 (left)"),
+)
+
+
+def best_model_rows(
+    test_losses: Sequence[Mapping[str, Any]], baselines: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per model the analyses single out, with its test loss: the "best" of each
+    kind, named explicitly. Roles the grid or baselines lack (no GRU, ...) are left out."""
+    rows = []
+    for role, table, how, used_by in _BEST_ROLES:
+        if table == "grid":
+            wanted = how.get("model_type")
+            if wanted is not None and not any(row["type"] == wanted for row in test_losses):
+                continue
+            source = test_losses
+            model = best_model(test_losses, **how)
+        else:
+            source = [row for row in baselines if row["kind"] == table]
+            if not source:
+                continue
+            model = best_baseline(source, table)
+        found = next(row for row in source if row["model"] == model)
+        rows.append(
+            {
+                "role": role,
+                "model": model,
+                "test_loss": found["test_loss"],
+                "bootstrap_std": found["bootstrap_std"],
+                "used_by": used_by,
+            }
+        )
+    return rows

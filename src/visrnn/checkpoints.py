@@ -86,8 +86,8 @@ def read_checkpoint(
     """The payload of the checkpoint at ``path``, refused unless it is ``model_id``'s.
 
     Checked: the format version, the model id, the architecture the id implies, any
-    ``config`` values given (``hidden_size=256``, ``dropout=0.25``) and, when given, the
-    vocabulary fingerprint.
+    ``config`` values given (``hidden_size=256``, ``dropout=0.25``, ``gru_variant="paper"``,
+    the last checked for GRUs only) and, when given, the vocabulary fingerprint.
     """
     payload = _load(path, device)
     if payload.get("format") != CHECKPOINT_FORMAT:
@@ -96,6 +96,8 @@ def read_checkpoint(
             f"{payload.get('format', 'none')}, this one reads {CHECKPOINT_FORMAT}); {REBUILD}"
         )
     architecture, implied = expected_architecture(model_id)
+    if implied.get("model_type") != "gru":
+        config.pop("gru_variant", None)  # only the GRU has two sets of equations
     expected = {**implied, **config}
     found_config = payload.get("config", {})
     found = {key: found_config.get(key) for key in expected}

@@ -77,6 +77,14 @@ def check_config(config: Mapping[str, Any]) -> None:
             )
         if "lstm" not in grid["types"]:
             raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
+    if dynamics and "epoch_fractions" in dynamics and "epochs" in dynamics:
+        epochs = dynamics["epochs"]
+        late = [f for f in dynamics["epoch_fractions"] if f > epochs]
+        if late:
+            raise ConfigError(
+                f"analysis.dynamics.epoch_fractions: {late} lie beyond the {epochs} epochs "
+                "the snapshots run is trained for (analysis.dynamics.epochs)"
+            )
     baselines = config.get("baselines", {})
     reference = config.get("analysis", {}).get("reference_ngram")
     ngram_n = baselines.get("ngram", {}).get("n", [])

@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,6 +36,9 @@ CORPUS_DIRS_ENV = "VISRNN_CORPUS_DIRS"
 NEWLINE_MODES = ("keep", "lf", "crlf")
 SOURCE_KEYS = ("sha256", "url", "path", "size")
 KERNEL_SOURCE_SUFFIXES = (".c", ".h")
+#: A file holding more than this share of a corpus dominates it: the run warns (a generated
+#: register header of a modern kernel can fill a third of a 6.2 MB draw).
+DOMINANT_FILE_SHARE = 0.05
 
 _BLOCK = 1 << 20
 _PROGRESS_EVERY_MEMBERS = 10_000
@@ -136,18 +140,45 @@ def read_text_corpus(path: PathLike, newlines: str) -> bytes:
     return lf if newlines == "lf" else lf.replace(b"\n", b"\r\n")
 
 
-def kernel_file_key(seed: int, member_name: str) -> str:
-    """Sort key of a tarball member in the seeded shuffle: sha256 of ``"{seed}:{path}"``.
+@dataclass(frozen=True)
+class CorpusFile:
+    """One source file's part of a corpus: its path, where it starts and how many bytes."""
 
-    ``path`` is the member's path inside the source tree (the top directory, such as
-    ``linux-6.1/``, removed), so a file has the same key in the full tarball and in a subset.
-    """
+    path: str
+    offset: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A corpus's bytes and the files they came from, in order."""
+
+    data: bytes
+    files: tuple[CorpusFile, ...]
+
+    def files_as_dicts(self) -> list[dict[str, Any]]:
+        return [asdict(file) for file in self.files]
+
+
+def tree_path(member_name: str) -> str:
+    """A tarball member's path inside the source tree: the top directory (``linux-6.1/``)
+    removed, so a file has the same path in the full tarball and in a subset."""
     parts = [part for part in PurePosixPath(member_name).parts if part != "/"]
-    tree_path = "/".join(parts[1:]) if len(parts) > 1 else "/".join(parts)
-    return hashlib.sha256(f"{seed}:{tree_path}".encode()).hexdigest()
+    return "/".join(parts[1:]) if len(parts) > 1 else "/".join(parts)
+
+
+def kernel_file_key(seed: int, member_name: str) -> str:
+    """Sort key of a tarball member in the seeded shuffle: sha256 of ``"{seed}:{path}"``,
+    ``path`` its ``tree_path``."""
+    return hashlib.sha256(f"{seed}:{tree_path(member_name)}".encode()).hexdigest()
 
 
 def build_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> bytes:
+    """The bytes of ``read_kernel_corpus``."""
+    return read_kernel_corpus(tarball, max_bytes, seed).data
+
+
+def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
     """Every regular ``.c``/``.h`` file of a kernel tarball, shuffled, concatenated, cut.
 
     The shuffle is the order of ``kernel_file_key(seed, member)``: a seeded permutation that
@@ -175,7 +206,7 @@ def build_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> bytes:
                 if kept.wants(key):
                     handle = archive.extractfile(member)
                     assert handle is not None  # regular members always have content
-                    kept.add(key, handle.read())
+                    kept.add(key, handle.read(), tree_path(member.name))
     except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as error:
         raise CorpusError(
             f"cannot read {tarball} as a (.gz/.xz/.bz2 compressed) tar archive: {error}; "
@@ -194,6 +225,12 @@ def build_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> bytes:
             source_bytes,
             max_bytes,
         )
+    files, offset = [], 0
+    for path, content in kept.files_in_key_order():
+        if offset >= max_bytes:
+            break
+        files.append(CorpusFile(path, offset, min(len(content), max_bytes - offset)))
+        offset += files[-1].bytes
     corpus = b"".join(kept.contents_in_key_order())[:max_bytes]
     logger.info(
         "%s: %d members, %d .c/.h files (%d bytes); corpus of %d bytes from %d files",
@@ -202,24 +239,30 @@ def build_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> bytes:
         sources,
         source_bytes,
         len(corpus),
-        kept.count,
+        len(files),
     )
-    return corpus
+    return Corpus(corpus, tuple(files))
 
 
 def build_corpus(spec: Mapping[str, Any], source_path: Path) -> bytes:
-    """A dataset's corpus from its source file, by ``spec["kind"]``.
+    """The bytes of ``make_corpus``."""
+    return make_corpus(spec, source_path).data
 
-    ``text``: ``newlines`` (default ``keep``) and an optional ``max_bytes`` prefix cut.
-    ``kernel_tarball``: ``max_bytes`` and ``shuffle_seed`` (see ``build_kernel_corpus``).
+
+def make_corpus(spec: Mapping[str, Any], source_path: Path) -> Corpus:
+    """A dataset's corpus from its source file, by ``spec["kind"]``, with the files it holds.
+
+    ``text``: ``newlines`` (default ``keep``) and an optional ``max_bytes`` prefix cut; one
+    file. ``kernel_tarball``: ``max_bytes`` and ``shuffle_seed`` (see ``read_kernel_corpus``).
     """
     kind = spec.get("kind")
     if kind == "text":
-        corpus = read_text_corpus(source_path, spec.get("newlines", "keep"))
+        data = read_text_corpus(source_path, spec.get("newlines", "keep"))
         if spec.get("max_bytes") is not None:
-            corpus = corpus[: _spec_int(spec, "max_bytes", source_path, minimum=1)]
+            data = data[: _spec_int(spec, "max_bytes", source_path, minimum=1)]
+        corpus = Corpus(data, (CorpusFile(Path(source_path).name, 0, len(data)),))
     elif kind == "kernel_tarball":
-        corpus = build_kernel_corpus(
+        corpus = read_kernel_corpus(
             source_path,
             _spec_int(spec, "max_bytes", source_path, minimum=1),
             _spec_int(spec, "shuffle_seed", source_path, minimum=0),
@@ -228,9 +271,63 @@ def build_corpus(spec: Mapping[str, Any], source_path: Path) -> bytes:
         raise CorpusError(
             f"corpus kind {kind!r} for {source_path} is unknown; use 'text' or 'kernel_tarball'"
         )
-    if not corpus:
+    if not corpus.data:
         raise CorpusError(f"corpus built from {source_path} is empty; use a non-empty file")
     return corpus
+
+
+#: Columns of ``tables/corpus_files.csv``.
+CORPUS_FILE_COLUMNS = ("path", "offset", "bytes", "share", "splits")
+
+
+def corpus_file_rows(
+    files: Sequence[Mapping[str, Any]],
+    bounds: Sequence[tuple[int, int]],
+    split_names: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Every file of a corpus with its share of it and the split(s) its bytes fall in.
+
+    ``files`` are ``CorpusFile`` dicts in corpus order; ``bounds`` the [start, stop) of each
+    split. A file listed under two splits straddles a boundary.
+    """
+    total = sum(int(file["bytes"]) for file in files)
+    rows = []
+    for file in files:
+        start, stop = int(file["offset"]), int(file["offset"]) + int(file["bytes"])
+        splits = [
+            name
+            for (low, high), name in zip(bounds, split_names, strict=True)
+            if start < high and low < stop
+        ]
+        rows.append(
+            {
+                "path": file["path"],
+                "offset": start,
+                "bytes": stop - start,
+                "share": round((stop - start) / total, 6) if total else 0.0,
+                "splits": ",".join(splits),
+            }
+        )
+    return rows
+
+
+def corpus_file_warnings(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Warnings about a many-file corpus: a file holding more than ``DOMINANT_FILE_SHARE`` of
+    it (its numbers then describe that file), and files straddling a split boundary."""
+    found = [
+        f"{row['path']} holds {100 * float(row['share']):.1f}% of the corpus (over "
+        f"{100 * DOMINANT_FILE_SHARE:g}%): the model and n-gram numbers describe it more than "
+        "the rest; see tables/corpus_files.csv, or try another shuffle_seed or source"
+        for row in rows
+        if float(row["share"]) > DOMINANT_FILE_SHARE
+    ]
+    found += [
+        f"{row['path']} ({int(row['bytes']):,} bytes) straddles a split boundary: it is in "
+        f"{row['splits'].replace(',', ' and ')}"
+        for row in rows
+        if "," in str(row["splits"])
+    ]
+    return found
 
 
 class _SmallestKeyFiles:
@@ -245,7 +342,7 @@ class _SmallestKeyFiles:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.held_bytes = 0
-        self._heap: list[tuple[int, str, bytes]] = []  # (-key as a number, key, content)
+        self._heap: list[tuple[int, str, str, bytes]] = []  # (-key number, key, name, content)
 
     @property
     def count(self) -> int:
@@ -254,15 +351,19 @@ class _SmallestKeyFiles:
     def wants(self, key: str) -> bool:
         return self.held_bytes < self.max_bytes or key < self._heap[0][1]
 
-    def add(self, key: str, content: bytes) -> None:
-        heapq.heappush(self._heap, (-int(key, 16), key, content))
+    def add(self, key: str, content: bytes, name: str = "") -> None:
+        heapq.heappush(self._heap, (-int(key, 16), key, name, content))
         self.held_bytes += len(content)
-        while self.held_bytes - len(self._heap[0][2]) >= self.max_bytes:
-            _, _, dropped = heapq.heappop(self._heap)
+        while self.held_bytes - len(self._heap[0][3]) >= self.max_bytes:
+            dropped = heapq.heappop(self._heap)[3]
             self.held_bytes -= len(dropped)
 
+    def files_in_key_order(self) -> list[tuple[str, bytes]]:
+        """(name, content) of the kept files, in key order."""
+        return [(name, content) for _, _, name, content in sorted(self._heap, key=lambda e: e[1])]
+
     def contents_in_key_order(self) -> list[bytes]:
-        return [content for _, _, content in sorted(self._heap, key=lambda entry: entry[1])]
+        return [content for _, content in self.files_in_key_order()]
 
 
 def _checked_sha256(sha256: object, name: str) -> str:

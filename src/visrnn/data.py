@@ -25,6 +25,9 @@ import numpy as np
 from visrnn.files import REBUILD, atomic_path, read_json
 
 SPLIT_NAMES = ("train", "val", "test")
+#: Columns of ``tables/splits.csv``: each split's byte range of the corpus, its length and
+#: how many of its characters are unseen in training.
+SPLIT_COLUMNS = ("split", "start", "stop", "characters", "unseen")
 
 _NAMED_BYTES = {0x20: "<sp>", 0x0A: "<nl>", 0x0D: "<cr>", 0x09: "<tab>"}
 

@@ -20,6 +20,7 @@ import torch
 from matplotlib import colormaps
 
 from visrnn.plotting import new_figure, save_figure
+from visrnn.training import batches_per_epoch
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,43 @@ logger = logging.getLogger(__name__)
 DYNAMICS_COLUMNS = ("iteration", "baseline", "kl", "loss_difference")
 
 LogProbs = np.ndarray | torch.Tensor
+
+
+def snapshot_iterations(
+    epoch_fractions: Iterable[float],
+    train_chars: int,
+    batch_size: int,
+    seq_length: int,
+    epochs: int,
+) -> tuple[int, ...]:
+    """Training iterations of the snapshots at ``epoch_fractions`` epochs of this dataset.
+
+    An epoch is ``batches_per_epoch`` iterations of this training split, so that "the first
+    3 epochs" span 3 epochs on every dataset whatever its size. Each fraction rounds to the
+    nearest iteration (at least 1); fractions that round to the same iteration give one
+    snapshot. Fractions beyond ``epochs`` are refused: the run stops there.
+    """
+    fractions = sorted(float(f) for f in epoch_fractions)
+    if not fractions or fractions[0] <= 0 or fractions[-1] > epochs:
+        raise ValueError(
+            f"analysis.dynamics.epoch_fractions {fractions} must be in (0, {epochs}] "
+            "(analysis.dynamics.epochs)"
+        )
+    per_epoch = batches_per_epoch(train_chars, batch_size, seq_length)
+    if per_epoch < 1:
+        raise ValueError(
+            f"a training split of {train_chars} characters holds no batch of "
+            f"{batch_size} x {seq_length}; use a longer corpus or smaller training batches"
+        )
+    iterations = sorted({max(1, round(f * per_epoch)) for f in fractions})
+    if len(iterations) < len(fractions):
+        logger.warning(
+            "epoch fractions %s give only %d distinct iterations at %d iterations per epoch",
+            fractions,
+            len(iterations),
+            per_epoch,
+        )
+    return tuple(iterations)
 
 
 def _as_float64(values: LogProbs) -> torch.Tensor:

@@ -45,6 +45,7 @@ ORACLE_COLUMNS = (
     "errors_removed",
     "errors_left",
     "fraction",
+    "test_positions",
 )
 #: Columns of ``oracles_comparison.csv``.
 COMPARISON_COLUMNS = (
@@ -55,6 +56,7 @@ COMPARISON_COLUMNS = (
     "large_errors",
     "difference",
     "share_of_difference",
+    "test_positions",
 )
 
 WORD = re.compile(rb"[A-Za-z0-9\x80-\xff]+(?:'[A-Za-z0-9\x80-\xff]+)*")
@@ -215,8 +217,11 @@ def peel(errors: np.ndarray, chain: Sequence[Oracle]) -> list[Peeled]:
     return steps
 
 
-def oracle_rows(model: str, role: str, steps: Sequence[Peeled]) -> list[dict[str, Any]]:
-    """Rows of ``oracles.csv`` for one model: errors removed per category, in order."""
+def oracle_rows(
+    model: str, role: str, steps: Sequence[Peeled], test_positions: int
+) -> list[dict[str, Any]]:
+    """Rows of ``oracles.csv`` for one model: errors removed per category, in order, beside
+    the number of scored test positions (the denominator of an error rate)."""
     total = sum(int(step.removed.sum()) for step in steps)
     return [
         {
@@ -227,6 +232,7 @@ def oracle_rows(model: str, role: str, steps: Sequence[Peeled]) -> list[dict[str
             "errors_removed": int(step.removed.sum()),
             "errors_left": step.left,
             "fraction": round(int(step.removed.sum()) / total, 5) if total else 0.0,
+            "test_positions": test_positions,
         }
         for step in steps
     ]
@@ -246,9 +252,11 @@ def compare_models(
     """Per family, how many more errors the small model makes than the large one.
 
     ``share_of_difference`` is each family's part of the total difference: the paper finds
-    that scaling up removes almost only n-gram errors. A last row ``total`` sums them.
+    that scaling up removes almost only n-gram errors. A last row ``total`` sums them. Both
+    models score the same test positions; their number is on every row.
     """
     small, large = family_counts(small_rows), family_counts(large_rows)
+    positions = small_rows[0]["test_positions"]
     small_model, large_model = small_rows[0]["model"], large_rows[0]["model"]
     total_difference = sum(small.values()) - sum(large.values())
     rows = []
@@ -266,6 +274,7 @@ def compare_models(
                 "share_of_difference": (
                     round((s - g) / total_difference, 5) if total_difference else 0.0
                 ),
+                "test_positions": positions,
             }
         )
     return rows

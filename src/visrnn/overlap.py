@@ -19,7 +19,7 @@ from visrnn.plotting import TYPE_COLORS, new_figure, save_figure
 #: An error: p(target) below this.
 ERROR_THRESHOLD = 0.5
 #: Columns of the rows ``error_overlap`` returns.
-OVERLAP_COLUMNS = ("region", "models", "count", "fraction")
+OVERLAP_COLUMNS = ("region", "models", "count", "fraction", "test_positions")
 
 # Venn layout for three sets: circle centres, and where each region's label sits, keyed by
 # the indices of the sets the region lies in.
@@ -49,7 +49,7 @@ def error_overlap(
 
     ``named_scores`` maps a model name to its p(target) per test position. One row per
     membership pattern: exactly the listed models err there (singles first, then pairs, ...,
-    then ``none``), with its count and fraction of all positions.
+    then ``none``), with its count, fraction and the number of test positions.
     """
     names = list(named_scores)
     if not 1 <= len(names) <= 8:
@@ -76,6 +76,7 @@ def error_overlap(
                 "models": len(subset),
                 "count": count,
                 "fraction": count / n if n else float("nan"),
+                "test_positions": n,
             }
         )
     return rows

@@ -2,8 +2,11 @@
 
 A gate is left-saturated at a step when its activation is below 0.1, right-saturated when it
 is above 0.9. For each gate unit the fraction of test steps in each regime places it in a
-scatter plot: forget gates near (0, 1) are cells that remember for very long, and the first
-layer's gates sit near the origin, a finding the paper could not explain.
+scatter plot as the paper draws it, at (fraction right-saturated, fraction left-saturated):
+forget gates at the bottom right are cells that remember for very long, a feed-forward cell's
+forget gate would sit at the top left, and the first layer's gates sit near the origin, a
+finding the paper could not explain. GRU update gates are reported in the paper's convention
+(z weighs the candidate; see ``visrnn.models``).
 
 The counts stream over the whole test split with the state carried (``iter_activations``),
 keeping only per-unit counters, never the activations.
@@ -28,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 LEFT_THRESHOLD = 0.1
 RIGHT_THRESHOLD = 0.9
-#: Columns of the saturation table, one row per gate unit of every model.
 _MARGIN = 0.03
 
+#: Columns of the saturation table, one row per gate unit of every model.
 ROW_COLUMNS = ("model", "layer", "gate", "unit", "left_fraction", "right_fraction")
 
 _GATE_LABELS = {
@@ -109,6 +112,8 @@ def saturation_rows(
 def saturation_figure(rows: Sequence[Mapping[str, Any]], title: str) -> Figure:
     """Figure 3 for one model: a panel per gate type (rows) and layer (columns).
 
+    Each unit sits at x = fraction right-saturated, y = fraction left-saturated (the paper's
+    axes: always-open forget gates bottom right).
     ``rows`` are ``saturation_rows`` of a single model, as dicts or as read back from CSV.
     """
     models = sorted({str(row["model"]) for row in rows})
@@ -128,8 +133,8 @@ def saturation_figure(rows: Sequence[Mapping[str, Any]], title: str) -> Figure:
             ax = axes[row_index][column]
             points = [r for r in rows if str(r["gate"]) == gate and int(r["layer"]) == layer]
             ax.scatter(
-                [float(r["left_fraction"]) for r in points],
                 [float(r["right_fraction"]) for r in points],
+                [float(r["left_fraction"]) for r in points],
                 s=10,
                 alpha=0.5,
                 color=TYPE_COLORS[model_type],
@@ -143,9 +148,9 @@ def saturation_figure(rows: Sequence[Mapping[str, Any]], title: str) -> Figure:
             if row_index == 0:
                 ax.set_title(f"layer {layer + 1}")
             if row_index == len(gates) - 1:
-                ax.set_xlabel("fraction left-saturated")
+                ax.set_xlabel("fraction right-saturated")
             if column == 0:
-                ax.set_ylabel(f"{_GATE_LABELS[gate]}\nfraction right-saturated")
+                ax.set_ylabel(f"{_GATE_LABELS[gate]}\nfraction left-saturated")
     fig.suptitle(title)
     return fig
 

@@ -29,9 +29,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from visrnn.checkpoints import read_resume, save_checkpoint, save_resume
 from visrnn.data import array_sha256
+from visrnn.determinism import reseed_cudnn_dropout
 from visrnn.devices import acquire_device
 from visrnn.files import write_csv
 from visrnn.models import LanguageModel, detach_state
@@ -186,10 +188,18 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = learning_rate
         model.train()
+        reseed_cudnn_dropout(device)  # resumable on CUDA: dropout masks from the saved RNG
         state = model.zero_state(config.batch_size, device)
         started, loss_sum, steps = time.perf_counter(), 0.0, 0
-        for inputs, targets in batches(
-            train_ids, config.batch_size, config.seq_length, drop_last=True
+        # A progress bar where a terminal is attached (tqdm's disable=None); logs get a line
+        # per epoch, below.
+        for inputs, targets in tqdm(
+            batches(train_ids, config.batch_size, config.seq_length, drop_last=True),
+            total=batches_per_epoch(len(train_ids), config.batch_size, config.seq_length),
+            desc=f"{checkpoint_meta.get('model_id', 'model')} epoch {epoch}/{config.epochs}",
+            unit="batch",
+            leave=False,
+            disable=None,
         ):
             logits, state = model(inputs.to(device), state)
             state = detach_state(state)
@@ -221,12 +231,13 @@ def train(
         }
         progress["log"].append(row)
         logger.info(
-            "epoch %d/%d  train %.4f  val %.4f  lr %.2e  %.0f chars/s",
+            "epoch %d/%d  train %.4f  val %.4f  lr %.2e  %.1f s  %.0f chars/s",
             epoch,
             config.epochs,
             row["train_loss"],
             val_loss,
             learning_rate,
+            seconds,
             row["chars_per_second"],
         )
         if val_loss < progress["best_val"]:

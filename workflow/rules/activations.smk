@@ -25,6 +25,7 @@ rule dump_activations:
     params:
         max_chars=config["activations"]["max_chars"],
         row_group=config["activations"]["row_group"],
+        gru_variant=config["grid"]["gru_variant"],
     script:
         "../scripts/dump_activations.py"
 
@@ -46,6 +47,8 @@ rule gate_saturation:
     conda:
         "../../envs/pytorch.yaml"
     threads: 1  # batch-1 recurrence: more threads only wait on each other
+    params:
+        gru_variant=config["grid"]["gru_variant"],
     script:
         "../scripts/gate_saturation.py"
 

@@ -145,6 +145,7 @@ rule dynamics_snapshots:
     params:
         model=DYNAMICS_MODEL,
         budgets=config["grid"]["budgets"],
+        gru_variant=config["grid"]["gru_variant"],
         training=config["training"],
         dynamics=config["analysis"].get("dynamics", {}),
     script:

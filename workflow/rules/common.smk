@@ -19,6 +19,7 @@ os.environ.update(
 sys.path.insert(0, str(SRC))
 
 from visrnn.configuration import check_config, schema_error_message  # noqa: E402
+from visrnn.devices import RUNS_PER_GPU_ENV, pack_gpu_pool  # noqa: E402
 
 try:
     validate(config, schema="../schemas/config.schema.yaml", set_default=True)
@@ -28,6 +29,12 @@ except WorkflowError as error:
 from visrnn.grid import model_grid  # noqa: E402
 
 check_config(config)
+
+# GPU packing (README, GPU box): K jobs per device, so `--resources gpu=N` (N devices) becomes
+# a pool of N * K jobs, and every GPU job learns K from the environment (set anew wherever
+# the Snakefile is read: locally and inside each cluster job). Not a params: no reruns.
+os.environ[RUNS_PER_GPU_ENV] = str(config["devices"]["runs_per_gpu"])
+pack_gpu_pool(workflow.global_resources, config["devices"]["runs_per_gpu"])
 
 DATASETS = list(config["datasets"])
 GRID = model_grid(
@@ -48,6 +55,7 @@ wildcard_constraints:
     dropout=r"[0-9.]+",
     n=r"[0-9]+",
     hidden=r"[0-9]+",
+    seed=r"[0-9]+",
 
 
 def dropout_tag(dropout):
@@ -77,8 +85,15 @@ def _visrnn_imports(path):
     return found
 
 
+# Modules whose edit cannot change the results: logging and thread set-up, atomic file
+# writes, GPU slots. They are no job's inputs, so editing them reruns nothing (README: how to
+# force a rerun).
+NOT_RESULT_MODULES = {"runner", "files", "devices"}
+
+
 def code(script):
-    """A rule's script and every visrnn source file it imports, directly or not.
+    """A script and every visrnn source file it imports, directly or not, that can change
+    what it writes (all but NOT_RESULT_MODULES).
 
     Snakemake does not follow imports; listing these files as inputs makes an edit to a
     stage's code rerun that stage and what depends on it, and nothing else.
@@ -91,7 +106,7 @@ def code(script):
             seen.add(name)
             todo.extend(_visrnn_imports(SRC / "visrnn" / f"{name}.py"))
     return [str(script_path)] + sorted(
-        str(SRC / "visrnn" / f"{name}.py") for name in seen
+        str(SRC / "visrnn" / f"{name}.py") for name in seen - NOT_RESULT_MODULES
     )
 
 
@@ -193,6 +208,7 @@ def final_outputs():
             f"results/{ds}/tables/test_losses.csv",
             f"results/{ds}/figures/test_losses.png",
             f"results/{ds}/tables/baselines.csv",
+            f"results/{ds}/tables/best_models.csv",
             f"results/{ds}/tables/agreement.csv",
             f"results/{ds}/tables/error_overlap.csv",
             f"results/{ds}/tables/char_advantage.csv",
@@ -206,4 +222,70 @@ def final_outputs():
             outputs.append(f"results/{ds}/tables/training_dynamics.csv")
         if ds in config["analysis"]["oracles"]["datasets"]:
             outputs.append(f"results/{ds}/tables/oracles.csv")
-    return outputs
+        if ds in kernel_datasets():
+            outputs.append(f"results/{ds}/tables/ngram_seeds.csv")
+    return outputs + ["results/scorecard.csv", "results/scorecard.md"]
+
+
+def scorecard_tables():
+    """(dataset, table name) -> path of every table the scorecard reads that this config makes."""
+    tables = {}
+    for ds in DATASETS:
+        names = {
+            "corpus": "data/corpus.json",
+            "splits": "tables/splits.csv",
+            "corpus_files": "tables/corpus_files.csv",
+            "model_sizes": "tables/model_sizes.csv",
+            "test_losses": "tables/test_losses.csv",
+            "baselines": "tables/baselines.csv",
+            "agreement": "tables/agreement.csv",
+            "gate_saturation": "tables/gate_saturation.csv",
+        }
+        if config["datasets"][ds]["code"]:
+            names["closing_brace"] = "tables/closing_brace.csv"
+        if DYNAMICS_MODEL:
+            names["training_dynamics"] = "tables/training_dynamics.csv"
+        if ds in config["analysis"]["oracles"]["datasets"]:
+            names["oracles"] = "tables/oracles.csv"
+            names["oracles_comparison"] = "tables/oracles_comparison.csv"
+        if ds in kernel_datasets():
+            names["ngram_seeds"] = "tables/ngram_seeds.csv"
+        tables.update(
+            {(ds, name): f"results/{ds}/{path}" for name, path in names.items()}
+        )
+    return tables
+
+
+def kernel_datasets():
+    """Datasets built from a kernel tarball: their file draw depends on a shuffle seed."""
+    return [ds for ds in DATASETS if config["datasets"][ds]["kind"] == "kernel_tarball"]
+
+
+def shuffle_seeds(ds):
+    """The dataset's shuffle seed and the next ones, analysis.shuffle_seeds in all."""
+    first = config["datasets"][ds]["shuffle_seed"]
+    return [first + i for i in range(config["analysis"]["shuffle_seeds"])]
+
+
+def get_seed_spec(wildcards):
+    """A kernel dataset's config with the shuffle seed of the wildcard."""
+    return {**config["datasets"][wildcards.ds], "shuffle_seed": int(wildcards.seed)}
+
+
+def get_seed_draws(wildcards):
+    """Per seed, the reference n-gram's scores and the corpus file list; the configured
+    seed's are the main run's."""
+    ds, n = wildcards.ds, config["analysis"]["reference_ngram"]
+    main = config["datasets"][ds]["shuffle_seed"]
+    draws = {}
+    for seed in shuffle_seeds(ds):
+        base = f"results/{ds}" if seed == main else f"results/{ds}/seeds/{seed}"
+        draws[f"scores_{seed}"] = f"{base}/eval/ngram-{n}.parquet"
+        tables = "tables" if seed == main else "data"
+        draws[f"files_{seed}"] = f"{base}/{tables}/corpus_files.csv"
+    return draws
+
+
+def get_scorecard_tables(wildcards):
+    """The scorecard's table inputs, named ``{dataset}__{table}``."""
+    return {f"{ds}__{name}": path for (ds, name), path in scorecard_tables().items()}

@@ -33,6 +33,18 @@ rule split_corpus:
         val="results/{ds}/data/val.npy",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
+        sizes=report(
+            "results/{ds}/tables/splits.csv",
+            caption="../report/tables/splits.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
+        files=report(
+            "results/{ds}/tables/corpus_files.csv",
+            caption="../report/tables/corpus_files.rst",
+            category="Data",
+            subcategory="{ds}",
+        ),
     log:
         "results/{ds}/logs/split_corpus.log",
     benchmark:
@@ -41,5 +53,6 @@ rule split_corpus:
         "../../envs/analysis.yaml"
     params:
         split=lambda wildcards: config["datasets"][wildcards.ds]["split"],
+        kind=lambda wildcards: config["datasets"][wildcards.ds]["kind"],
     script:
         "../scripts/split_corpus.py"

@@ -21,6 +21,8 @@ rule evaluate_model:
         gpu=1,
         mem_mb=4000,
         runtime=60,
+    params:
+        gru_variant=config["grid"]["gru_variant"],
     script:
         "../scripts/evaluate_model.py"
 

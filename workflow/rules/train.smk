@@ -44,6 +44,7 @@ rule train_model:
         runtime=24 * 60,
     params:
         budgets=config["grid"]["budgets"],
+        gru_variant=config["grid"]["gru_variant"],
         training=config["training"],
     script:
         "../scripts/train_model.py"

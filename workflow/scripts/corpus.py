@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visrnn.corpora import build_corpus, resolve_source
+from visrnn.corpora import make_corpus, resolve_source
 from visrnn.data import corpus_record
 from visrnn.files import atomic_path, write_json
 from visrnn.runner import script
@@ -13,12 +13,25 @@ with script(snakemake) as log:
     source = resolve_source(
         spec["source"], snakemake.params.search_dirs, snakemake.params.download_dir, name=name
     )
-    corpus = build_corpus(spec, source)
+    corpus = make_corpus(spec, source)
     with atomic_path(snakemake.output.corpus) as tmp:
-        Path(tmp).write_bytes(corpus)
-    symbols = len(set(corpus))
+        Path(tmp).write_bytes(corpus.data)
+    symbols = len(set(corpus.data))
     write_json(
         snakemake.output.info,
-        {"dataset": name, "source": str(source), "symbols": symbols, **corpus_record(corpus)},
+        {
+            "dataset": name,
+            "source": str(source),
+            "symbols": symbols,
+            **corpus_record(corpus.data),
+            "files": corpus.files_as_dicts(),
+        },
     )
-    log.info("%s: %d bytes, %d distinct byte values, from %s", name, len(corpus), symbols, source)
+    log.info(
+        "%s: %d bytes from %d file(s), %d distinct byte values, from %s",
+        name,
+        len(corpus.data),
+        len(corpus.files),
+        symbols,
+        source,
+    )

@@ -8,7 +8,10 @@ from visrnn.runner import script
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     model, _ = load_checkpoint(
-        snakemake.input.checkpoint, model_id=snakemake.wildcards.model, vocab_sha256=vocab.sha256
+        snakemake.input.checkpoint,
+        model_id=snakemake.wildcards.model,
+        vocab_sha256=vocab.sha256,
+        gru_variant=snakemake.params.gru_variant,
     )
     test_ids = load_split(snakemake.input.test)[: snakemake.params.max_chars]
     dump_activations(

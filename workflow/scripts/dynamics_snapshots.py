@@ -1,7 +1,10 @@
 """Retrain the dynamics LSTM (its selected dropout, same seed) for its first epochs, keeping
-snapshots at the configured iterations."""
+snapshots at the configured fractions of an epoch of this dataset."""
+
+from dataclasses import replace
 
 from visrnn.data import Vocab, load_split
+from visrnn.dynamics import snapshot_iterations
 from visrnn.files import read_json
 from visrnn.grid import ModelSpec
 from visrnn.models import CharRNN, ModelConfig
@@ -14,22 +17,36 @@ with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     dropout = read_json(snakemake.input.selection)["dropout"]
     hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
-    model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers, dropout))
-    config = training_config(
-        snakemake.params.training,
-        epochs=dynamics["epochs"],
-        patience=None,
-        snapshot_iterations=dynamics["iterations"],
+    model = CharRNN(
+        ModelConfig(
+            spec.model_type,
+            vocab.size,
+            hidden,
+            spec.num_layers,
+            dropout,
+            gru_variant=snakemake.params.gru_variant,
+        )
     )
+    train_ids = load_split(snakemake.input.train)
+    config = training_config(snakemake.params.training, epochs=dynamics["epochs"], patience=None)
+    iterations = snapshot_iterations(
+        dynamics["epoch_fractions"],
+        len(train_ids),
+        config.batch_size,
+        config.seq_length,
+        config.epochs,
+    )
+    config = replace(config, snapshot_iterations=iterations)
     log.info(
-        "%s (dropout %g): snapshots at iterations %s",
+        "%s (dropout %g): snapshots at epochs %s = iterations %s",
         spec.model_id,
         dropout,
-        dynamics["iterations"],
+        dynamics["epoch_fractions"],
+        iterations,
     )
     train_run(
         model,
-        load_split(snakemake.input.train),
+        train_ids,
         load_split(snakemake.input.val),
         config,
         f"{snakemake.output.snapshots}/final.pt",

@@ -45,7 +45,7 @@ with script(snakemake) as log:
             model_scores.p_target < ERROR_THRESHOLD,
             oracles(test, model_scores.p_target, ngram, settings),
         )
-        rows_by_role[role] = oracle_rows(model, role, steps)
+        rows_by_role[role] = oracle_rows(model, role, steps, len(model_scores.target))
         plot_oracle_pie(
             rows_by_role[role], len(model_scores.target), snakemake.output[f"pie_{role}"]
         )

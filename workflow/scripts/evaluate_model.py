@@ -16,6 +16,7 @@ with script(snakemake) as log:
             slot.device,
             model_id=snakemake.wildcards.model,
             vocab_sha256=vocab.sha256,
+            gru_variant=snakemake.params.gru_variant,
         )
         p_target, argmax = score_sequence(model, test_ids, slot.device)
     scores = scores_for_test_split(

@@ -12,6 +12,7 @@ with script(snakemake) as log:
         snakemake.input.checkpoint,
         model_id=snakemake.wildcards.model,
         vocab_sha256=Vocab.load(snakemake.input.vocab).sha256,
+        gru_variant=snakemake.params.gru_variant,
     )
     test_ids = load_split(snakemake.input.test)
     counts = saturation_counts(model, test_ids)

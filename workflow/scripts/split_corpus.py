@@ -1,6 +1,8 @@
 """Vocabulary from the training split; train/val/test as compact id arrays."""
 
-from visrnn.data import SPLIT_NAMES, Vocab, read_corpus, save_split, split_bounds
+from visrnn.corpora import CORPUS_FILE_COLUMNS, corpus_file_rows, corpus_file_warnings
+from visrnn.data import SPLIT_COLUMNS, SPLIT_NAMES, Vocab, read_corpus, save_split, split_bounds
+from visrnn.files import read_json, write_csv
 from visrnn.runner import script
 
 with script(snakemake) as log:
@@ -15,15 +17,25 @@ with script(snakemake) as log:
             )
     train_start, train_stop = bounds[0]
     vocab = Vocab.from_bytes(corpus[train_start:train_stop])
-    splits = {}
+    splits, sizes = {}, []
     for (start, stop), split in zip(bounds, SPLIT_NAMES, strict=True):
         ids = splits[split] = vocab.encode(corpus[start:stop])
         save_split(snakemake.output[split], ids)
+        unseen = int((ids == vocab.unk_id).sum())
+        sizes.append(
+            {"split": split, "start": start, "stop": stop, "characters": len(ids), "unseen": unseen}
+        )
         log.info(
             "%s: %d characters, %d unseen in training",
             split,
             len(ids),
-            int((ids == vocab.unk_id).sum()),
+            unseen,
         )
+    write_csv(snakemake.output.sizes, sizes, SPLIT_COLUMNS)
+    files = corpus_file_rows(read_json(snakemake.input.info)["files"], bounds, SPLIT_NAMES)
+    write_csv(snakemake.output.files, files, CORPUS_FILE_COLUMNS)
+    if snakemake.params.kind == "kernel_tarball":
+        for warning in corpus_file_warnings(files):
+            log.warning("%s: %s", snakemake.wildcards.ds, warning)
     vocab.save(snakemake.output.vocab, splits)
     log.info("vocabulary: %d symbols + 1 reserved id", len(vocab.symbols))

@@ -12,7 +12,16 @@ with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
     dropout = float(wildcards.dropout)
-    model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers, dropout))
+    model = CharRNN(
+        ModelConfig(
+            spec.model_type,
+            vocab.size,
+            hidden,
+            spec.num_layers,
+            dropout,
+            gru_variant=snakemake.params.gru_variant,
+        )
+    )
     log.info("%s dropout %g: hidden size %d", spec.model_id, dropout, hidden)
     summary = train_run(
         model,

@@ -1,0 +1,105 @@
+"""The ``visrnn`` command: ``visrnn status``, ``visrnn summary``.
+
+Each subcommand is one entry of ``COMMANDS``: a help line, a function adding its arguments
+and a function running it, which returns the exit status. Add a subcommand by adding an
+entry; heavy imports go inside its run function, so every command starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _results_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results",
+        nargs="?",
+        type=Path,
+        default=Path("results"),
+        help="results directory of a run (default: results; the demo's: .test/results)",
+    )
+
+
+def _status_arguments(parser: argparse.ArgumentParser) -> None:
+    _results_argument(parser)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="the run's config file (default: config.yaml beside RESULTS)",
+    )
+
+
+def _status(args: argparse.Namespace) -> int:
+    from visrnn import progress
+
+    config_path = args.config or args.results.parent / "config.yaml"
+    if not config_path.is_file():
+        print(f"visrnn status: no config {config_path}; give it with --config", file=sys.stderr)
+        return 2
+    config = progress.load_config(config_path)
+    running = progress.snakemake_holds_lock(args.results.parent)
+    statuses = [
+        progress.dataset_status(args.results, dataset, config, snakemake_running=running)
+        for dataset in config["datasets"]
+    ]
+    print(progress.format_status(statuses))
+    return 0
+
+
+def _summary_arguments(parser: argparse.ArgumentParser) -> None:
+    _results_argument(parser)
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="the report zip, if one was built (default: report.zip beside RESULTS)",
+    )
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from visrnn.outputs import summary
+
+    report = args.report or args.results.parent / "report.zip"
+    print(summary(args.results, report, COMMANDS))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "status": Command(
+        "training progress per dataset: runs done / running / left, time left",
+        _status_arguments,
+        _status,
+    ),
+    "summary": Command(
+        "what a finished run made and where: figures, tables, report, scorecard",
+        _summary_arguments,
+        _summary,
+    ),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="visrnn", description="Look at the results of the visrnn workflow."
+    )
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        sub = subcommands.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+        sub.set_defaults(run=command.run)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

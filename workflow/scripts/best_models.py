@@ -1,0 +1,13 @@
+"""The models the analyses single out ("the best LSTM", ...), named, with their test loss."""
+
+from visrnn.baselines import BEST_COLUMNS, best_model_rows
+from visrnn.files import read_csv, write_csv
+from visrnn.runner import script
+
+with script(snakemake) as log:
+    rows = best_model_rows(
+        read_csv(snakemake.input.test_losses), read_csv(snakemake.input.baselines)
+    )
+    write_csv(snakemake.output[0], rows, BEST_COLUMNS)
+    for row in rows:
+        log.info("%s: %s (%s nats)", row["role"], row["model"], row["test_loss"])
