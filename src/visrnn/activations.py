@@ -332,7 +332,7 @@ class ActivationDump:
                 raise
             raise ValueError(
                 f"{self.path} is not a readable Parquet file (truncated or damaged); {REBUILD}"
-            ) from error
+            ) from None
         raw = self._file.schema_arrow.metadata or {}
         meta = {k.decode(): v.decode() for k, v in raw.items()}
         missing = [key for key in _META_KEYS if _META_PREFIX + key not in meta]

@@ -136,10 +136,10 @@ def load_checkpoint(
     try:
         model = model_class(config_class(**payload["config"])).to(device)
         model.load_state_dict(payload["state_dict"])
-    except (TypeError, ValueError, RuntimeError, KeyError) as error:
-        raise CheckpointError(f"{path}: its weights do not fit its architecture; {REBUILD}") from (
-            error
-        )
+    except (TypeError, ValueError, RuntimeError, KeyError):
+        raise CheckpointError(
+            f"{path}: its weights do not fit its architecture; {REBUILD}"
+        ) from None
     model.eval()
     internal = ("format", "architecture", "config", "state_dict")
     return model, {k: v for k, v in payload.items() if k not in internal}
@@ -159,9 +159,7 @@ def read_resume(path: Path, fingerprint: str, model_id: str | None) -> dict[str,
     """
     try:
         payload = _load(path, "cpu")
-    except CheckpointError as error:
-        if isinstance(error.__cause__, FileNotFoundError):
-            raise
+    except CheckpointError:
         return _set_aside(path, "it is truncated, damaged or not a resume file")
     if payload.get("format") != RESUME_FORMAT:
         return _set_aside(
@@ -187,20 +185,21 @@ def _set_aside(path: Path, why: str) -> None:
 
 def _load(path: str | os.PathLike[str], device: torch.device | str) -> dict[str, Any]:
     """``torch.load`` with ``weights_only=True``, its failures turned into one line naming the
-    file (never PyTorch's advice to load it with ``weights_only=False``)."""
+    file (never PyTorch's advice to load it with ``weights_only=False``, hence no chained
+    cause)."""
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except FileNotFoundError:
         raise
-    except RuntimeError as error:
+    except RuntimeError:
         raise CheckpointError(
             f"{path} is truncated or damaged (not a complete PyTorch file); {REBUILD}"
-        ) from error
+        ) from None
     except Exception as error:  # pickle errors, EOFError, zip errors: all mean the same
         raise CheckpointError(
             f"{path} is not a visrnn checkpoint (not a PyTorch file of tensors and plain "
             f"values: {type(error).__name__}); {REBUILD}"
-        ) from error
+        ) from None
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path} is not a visrnn checkpoint (no mapping inside); {REBUILD}")
     return payload

@@ -150,7 +150,7 @@ def load_split(path: str | os.PathLike[str]) -> np.ndarray:
             raise
         raise ValueError(
             f"{path} is not a readable id array (truncated or damaged); {REBUILD}"
-        ) from error
+        ) from None
     if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"{path} is not a split of ids (a 1-D uint8/uint16 array); {REBUILD}")
     vocab_path = Path(path).with_name("vocab.json")

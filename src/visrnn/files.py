@@ -1,13 +1,15 @@
 """Atomic file output: a reader never sees a half-written result.
 
 Every stage writes to a temporary file beside the target and renames it into place only when
-the write finished, so a killed job leaves either the old file, or nothing.
+the write finished, so a killed job leaves either the old file, or nothing. (A job killed with
+SIGKILL cannot remove its temporary file; the next write of the same target does.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
 import tempfile
@@ -23,8 +25,16 @@ REBUILD = "delete it and run snakemake again to rebuild it"
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` if the block succeeds."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)  # left by a writer killed mid-write
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except PermissionError as error:
+        raise PermissionError(
+            f"cannot write {target}: {error.filename} is not writable; make the results "
+            "folder writable (chmod -R u+w) or run in another directory"
+        ) from error
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; results should be as readable as usual
@@ -51,7 +61,7 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     try:
         return json.loads(Path(path).read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); {REBUILD}") from error
+        raise ValueError(f"{path} is not valid JSON ({error}); {REBUILD}") from None
 
 
 def write_csv(

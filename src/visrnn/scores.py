@@ -102,7 +102,7 @@ def read_scores(path: str | os.PathLike[str], model: str | None = None) -> Score
             raise
         raise ValueError(
             f"{path} is not a readable Parquet file (truncated or damaged); {REBUILD}"
-        ) from error
+        ) from None
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
     missing = [key for key in _META_KEYS if f"visrnn.{key}" not in meta]
     if missing or table.schema.remove_metadata() != SCHEMA:

@@ -35,8 +35,8 @@ def best_validation(log_path: str | os.PathLike[str]) -> tuple[float, int]:
     try:
         best = min(rows, key=lambda row: float(row["val_loss"]))
         return float(best["val_loss"]), int(best["epoch"])
-    except (KeyError, TypeError, ValueError) as error:  # min() of no rows is a ValueError too
-        raise ValueError(f"{log_path} is not a training log with epochs; {REBUILD}") from error
+    except (KeyError, TypeError, ValueError):  # min() of no rows is a ValueError too
+        raise ValueError(f"{log_path} is not a training log with epochs; {REBUILD}") from None
 
 
 def select_run(
