@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from paper_corpora import paper_corpus
 
 from visrnn.explorer import queries
 from visrnn.explorer.store import ModelStore
@@ -223,7 +224,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--positions", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=512)
-    parser.add_argument("--text", type=Path, default=Path("/work/shared/data/warpeace_input.txt"))
+    parser.add_argument(
+        "--text", type=Path, help="War and Peace (default: found like the workflow finds it)"
+    )
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
     args = parser.parse_args()
@@ -233,7 +236,7 @@ def main() -> None:
             synthetic(Path(tmp) / "synthetic", args.positions, args.units)
         if not args.skip_real:
             (Path(tmp) / "real").mkdir()
-            real(Path(tmp) / "real", args.text)
+            real(Path(tmp) / "real", args.text or paper_corpus("wp"))
 
 
 if __name__ == "__main__":

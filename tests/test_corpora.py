@@ -32,10 +32,7 @@ from visrnn.corpora import (
     sha256_file,
 )
 
-DATA = Path("/work/shared/data")
-WARPEACE = DATA / "warpeace_input.txt"
 WARPEACE_SHA256 = "0139dcd32c37853541e8710281c32d823bb8ea86a86578916305bad06e3da0ea"
-KERNEL_SUBSET = DATA / "linux-6.1-c-subset.tar.xz"
 PAPER_LK_BYTES = 6_206_996
 
 # A kernel-like tree: path in the tree -> content; None marks a directory.
@@ -90,8 +87,8 @@ def _tar(root: Path, path: Path, mode: str, *, reverse: bool = False) -> Path:
 # --- locating by checksum -------------------------------------------------------------------
 
 
-def test_sha256_file_streams_the_published_checksum() -> None:
-    assert sha256_file(WARPEACE) == WARPEACE_SHA256
+def test_sha256_file_streams_the_published_checksum(shared_data: Path) -> None:
+    assert sha256_file(shared_data / "warpeace_input.txt") == WARPEACE_SHA256
 
 
 def test_locate_ignores_wrong_checksum_and_skips_missing_dirs(tmp_path: Path) -> None:
@@ -277,8 +274,8 @@ def test_resolve_source_locates_by_checksum(tmp_path: Path) -> None:
 # --- text corpora -----------------------------------------------------------------------------
 
 
-def test_warpeace_read_as_the_paper_did() -> None:
-    corpus = read_text_corpus(WARPEACE, "crlf")
+def test_warpeace_read_as_the_paper_did(shared_data: Path) -> None:
+    corpus = read_text_corpus(shared_data / "warpeace_input.txt", "crlf")
     assert len(corpus) == 3_258_250
     assert len(set(corpus)) == 87
 
@@ -436,12 +433,13 @@ def test_kept_files_stay_near_max_bytes() -> None:
 
 
 @pytest.fixture(scope="module")
-def subset_corpora() -> dict[str, bytes]:
+def subset_corpora(shared_data: Path) -> dict[str, bytes]:
     """The paper-sized corpus from the subset tarball: seed 0 twice, seed 1 once."""
+    subset = shared_data / "linux-6.1-c-subset.tar.xz"
     return {
-        "seed0": build_kernel_corpus(KERNEL_SUBSET, PAPER_LK_BYTES, seed=0),
-        "seed0_again": build_kernel_corpus(KERNEL_SUBSET, PAPER_LK_BYTES, seed=0),
-        "seed1": build_kernel_corpus(KERNEL_SUBSET, PAPER_LK_BYTES, seed=1),
+        "seed0": build_kernel_corpus(subset, PAPER_LK_BYTES, seed=0),
+        "seed0_again": build_kernel_corpus(subset, PAPER_LK_BYTES, seed=0),
+        "seed1": build_kernel_corpus(subset, PAPER_LK_BYTES, seed=1),
     }
 
 

@@ -121,14 +121,11 @@ def test_code_strings_are_not_prose_quotes() -> None:
     assert signals["in_string"].tolist() == [1.0, 1.0, 0.0]
 
 
-DATA = Path("/work/shared/data")
-
-
-def test_kernel_files_end_balanced_and_outside_comments_and_strings() -> None:
+def test_kernel_files_end_balanced_and_outside_comments_and_strings(shared_data: Path) -> None:
     """Real C: braces, parens and brackets close by the end of each file, and no comment or
     string is left open, which fails if comments, strings or char literals leak."""
     checked = 0
-    with tarfile.open(DATA / "linux-6.1-c-subset.tar.xz") as archive:
+    with tarfile.open(shared_data / "linux-6.1-c-subset.tar.xz") as archive:
         for member in archive:
             if not (member.isfile() and member.name.endswith((".c", ".h"))):
                 continue
@@ -145,8 +142,8 @@ def test_kernel_files_end_balanced_and_outside_comments_and_strings() -> None:
     assert checked == 20
 
 
-def test_war_and_peace_lines_are_short_and_quotes_are_a_minority() -> None:
-    text = (DATA / "warpeace_input.txt").read_bytes()[:200_000]
+def test_war_and_peace_lines_are_short_and_quotes_are_a_minority(shared_data: Path) -> None:
+    text = (shared_data / "warpeace_input.txt").read_bytes()[:200_000]
     signals = structural_signals(text, code=False)
     assert signals["line_position"].max() < 80  # lone CR line ends are line ends
     assert 0.05 < signals["in_double_quotes"].mean() < 0.5
