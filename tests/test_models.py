@@ -6,12 +6,13 @@ import torch.nn.functional as F
 
 from visrnn.activations import iter_activations
 from visrnn.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from visrnn.grid import parameter_count
+from visrnn.grid import ModelSpec, parameter_count, solve_hidden_size
 from visrnn.models import (
     ACTIVATIONS,
     CharRNN,
     ModelConfig,
     PaperGRU,
+    grid_model,
     paper_gru_layer,
 )
 from visrnn.saturation import saturation_counts
@@ -186,3 +187,15 @@ def test_checkpoint_records_the_gru_variant_and_refuses_the_other(tmp_path) -> N
 def test_unknown_gru_variant_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown GRU variant 'fast'"):
         ModelConfig("gru", 13, 9, 1, gru_variant="fast")
+
+
+def test_grid_model_has_the_solved_hidden_size_of_its_budget() -> None:
+    budgets = {"10k": 24}
+    for model_id in ("lstm-1L-10k", "gru-3L-10k", "rnn-2L-10k"):
+        spec = ModelSpec.parse(model_id)
+        model = grid_model(spec, 40, budgets, 0.25, gru_variant="cudnn")
+        assert model.config.hidden_size == solve_hidden_size(
+            spec.model_type, spec.num_layers, 40, parameter_count("lstm", 40, 24, 1)
+        )
+        assert (model.config.num_layers, model.config.dropout) == (spec.num_layers, 0.25)
+    assert model.config.gru_variant == "cudnn"

@@ -22,6 +22,7 @@ z = 1 - z_torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from visrnn.grid import MODEL_TYPES
+from visrnn.grid import MODEL_TYPES, ModelSpec
 from visrnn.nnn import NNN
 
 #: Per-layer activations ``stepwise`` returns, by model type.
@@ -306,6 +307,22 @@ class CharRNN(nn.Module):
         h_stack = torch.stack(new_h)
         out_state: State = (h_stack, torch.stack(new_c)) if new_c else h_stack
         return logits, out_state, activations
+
+
+def grid_model(
+    spec: ModelSpec,
+    vocab_size: int,
+    budgets: Mapping[str, int],
+    dropout: float,
+    gru_variant: str = "paper",
+) -> CharRNN:
+    """The grid's model ``spec`` on this vocabulary, its hidden size solved for its budget."""
+    hidden = spec.hidden_size(vocab_size, budgets)
+    return CharRNN(
+        ModelConfig(
+            spec.model_type, vocab_size, hidden, spec.num_layers, dropout, gru_variant=gru_variant
+        )
+    )
 
 
 def detach_state(state: State) -> State:

@@ -7,7 +7,7 @@ from visrnn.data import Vocab, load_split
 from visrnn.dynamics import snapshot_iterations
 from visrnn.files import read_json
 from visrnn.grid import ModelSpec
-from visrnn.models import CharRNN, ModelConfig
+from visrnn.models import grid_model
 from visrnn.runner import script
 from visrnn.training import train_run, training_config
 
@@ -16,16 +16,8 @@ with script(snakemake) as log:
     spec = ModelSpec.parse(snakemake.params.model)
     vocab = Vocab.load(snakemake.input.vocab)
     dropout = read_json(snakemake.input.selection)["dropout"]
-    hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
-    model = CharRNN(
-        ModelConfig(
-            spec.model_type,
-            vocab.size,
-            hidden,
-            spec.num_layers,
-            dropout,
-            gru_variant=snakemake.params.gru_variant,
-        )
+    model = grid_model(
+        spec, vocab.size, snakemake.params.budgets, dropout, snakemake.params.gru_variant
     )
     train_ids = load_split(snakemake.input.train)
     config = training_config(snakemake.params.training, epochs=dynamics["epochs"], patience=None)

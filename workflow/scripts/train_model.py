@@ -2,7 +2,7 @@
 
 from visrnn.data import Vocab, load_split
 from visrnn.grid import ModelSpec
-from visrnn.models import CharRNN, ModelConfig
+from visrnn.models import grid_model
 from visrnn.runner import script
 from visrnn.training import train_run, training_config
 
@@ -10,19 +10,11 @@ with script(snakemake) as log:
     wildcards = snakemake.wildcards
     spec = ModelSpec.parse(wildcards.model)
     vocab = Vocab.load(snakemake.input.vocab)
-    hidden = spec.hidden_size(vocab.size, snakemake.params.budgets)
     dropout = float(wildcards.dropout)
-    model = CharRNN(
-        ModelConfig(
-            spec.model_type,
-            vocab.size,
-            hidden,
-            spec.num_layers,
-            dropout,
-            gru_variant=snakemake.params.gru_variant,
-        )
+    model = grid_model(
+        spec, vocab.size, snakemake.params.budgets, dropout, snakemake.params.gru_variant
     )
-    log.info("%s dropout %g: hidden size %d", spec.model_id, dropout, hidden)
+    log.info("%s dropout %g: hidden size %d", spec.model_id, dropout, model.config.hidden_size)
     summary = train_run(
         model,
         load_split(snakemake.input.train),
