@@ -44,6 +44,7 @@ import numpy as np
 import torch
 import yaml
 
+from visrnn.data import split_bounds
 from visrnn.determinism import reproducible
 from visrnn.evaluation import score_sequence
 from visrnn.files import read_csv
@@ -111,8 +112,8 @@ def paper_workload(config: dict) -> tuple[list[Dataset], int, int]:
     datasets = []
     for name, section in config["datasets"].items():
         size = section.get("max_bytes", CORPUS_BYTES[name])
-        train_fraction, val_fraction, _ = section["split"]
-        datasets.append(Dataset(name, int(size * train_fraction), int(size * val_fraction)))
+        (train_start, train_stop), (val_start, val_stop), _ = split_bounds(size, section["split"])
+        datasets.append(Dataset(name, train_stop - train_start, val_stop - val_start))
     return datasets, config["training"]["epochs"], len(config["grid"]["dropouts"])
 
 
