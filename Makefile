@@ -1,5 +1,6 @@
-# The two set-up commands of the README:
+# The README's two set-up commands, and the CPU showcase:
 #   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
+#   make showcase - the CPU showcase: full War and Peace, 12 models, under an hour on 2 cores
 #   make test   - install everything, then run the test suite (unit tests + demo end to end)
 # Everything lands in .venv: pinned requirements, torch==2.13.0, and KenLM built with
 # KENLM_MAX_ORDER=21 (module and lmplz/build_binary; Boost comes from apt).
@@ -10,7 +11,7 @@ CORES ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo paper test lint clean-demo explore
+.PHONY: setup demo showcase paper test lint clean-demo explore
 
 setup: $(STAMP)
 
@@ -30,6 +31,13 @@ demo: $(STAMP)
 	@echo
 	@$(BIN)/visrnn summary .test/results
 	@echo "(the commands above are in $(BIN); activate it with: source $(BIN)/activate)"
+
+# The CPU showcase (showcase/config.yaml): full War and Peace, 12 models, under an hour.
+showcase: $(STAMP)
+	$(BIN)/snakemake --directory showcase --cores $(CORES) --printshellcmds
+	$(BIN)/snakemake --directory showcase --report report.zip
+	@echo
+	@$(BIN)/visrnn summary showcase/results
 
 paper: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(or $(GPUS),0)
