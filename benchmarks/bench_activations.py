@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from paper_corpora import paper_corpus
 
-from visrnn.activations import ActivationDump, dump_activations
-from visrnn.data import Vocab
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.saturation import saturation_counts
+from visrnn.data.splits import Vocab
+from visrnn.inside.activations import ActivationDump, dump_activations
+from visrnn.inside.saturation import saturation_counts
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 DUMP_CHARS = 100_000
 SATURATION_CHARS = 300_000

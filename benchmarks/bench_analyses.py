@@ -18,13 +18,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from visrnn.advantage import leading_characters, per_character_means, plot_leading_characters
-from visrnn.agreement import agreement_matrix, plot_agreement_tsne, tsne_embedding
-from visrnn.braces import closing_brace_rows, match_braces, plot_closing_brace
-from visrnn.data import Vocab
-from visrnn.dynamics import compare_all, compare_streams, plot_dynamics
-from visrnn.overlap import error_overlap, plot_error_overlap
-from visrnn.plotting import TYPE_COLORS
+from visrnn.common.plotting import TYPE_COLORS
+from visrnn.data.splits import Vocab
+from visrnn.figures.advantage import (
+    leading_characters,
+    per_character_means,
+    plot_leading_characters,
+)
+from visrnn.figures.agreement import agreement_matrix, plot_agreement_tsne, tsne_embedding
+from visrnn.figures.braces import closing_brace_rows, match_braces, plot_closing_brace
+from visrnn.figures.dynamics import compare_all, compare_streams, plot_dynamics
+from visrnn.figures.overlap import error_overlap, plot_error_overlap
 
 POSITIONS = 300_000
 K = 101

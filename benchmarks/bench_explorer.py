@@ -179,10 +179,10 @@ def synthetic(root: Path, positions: int, units: int) -> None:
 def real(root: Path, text_path: Path) -> None:
     import torch
 
-    from visrnn.activations import ActivationDump, dump_activations
-    from visrnn.data import Vocab
+    from visrnn.data.splits import Vocab
     from visrnn.explorer.store import write_model_store
-    from visrnn.models import CharRNN, ModelConfig
+    from visrnn.inside.activations import ActivationDump, dump_activations
+    from visrnn.models.recurrent import CharRNN, ModelConfig
 
     corpus = text_path.read_bytes().replace(b"\r", b"\r\n")  # the paper's form: 87 symbols
     train_end, val_end = int(0.8 * len(corpus)), int(0.9 * len(corpus))

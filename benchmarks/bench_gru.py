@@ -23,9 +23,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from visrnn.evaluation import score_sequence
-from visrnn.grid import budget_parameters, solve_hidden_size
-from visrnn.models import GRU_VARIANTS, CharRNN, ModelConfig
+from visrnn.models.gates import GRU_VARIANTS
+from visrnn.models.grid import budget_parameters, solve_hidden_size
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.scoring.evaluation import score_sequence
 
 VOCAB = 88  # War and Peace: 87 symbols + the reserved id
 BATCH, STEPS = 100, 100

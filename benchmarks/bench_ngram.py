@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 from paper_corpora import paper_corpus
 
-from visrnn.data import Vocab, split_bounds
-from visrnn.ngram import build_ngram, score_ngram, target_probabilities
+from visrnn.data.splits import Vocab, split_bounds
+from visrnn.scoring.ngram import build_ngram, score_ngram, target_probabilities
 
 
 def child_rss_kb() -> int:

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 from paper_corpora import paper_corpus
 
-from visrnn.corpora import read_text_corpus
-from visrnn.data import Vocab, split_bounds
-from visrnn.oracle_figures import plot_oracle_pie, render_examples, write_examples
-from visrnn.oracles import TextWords, oracle_rows, oracles, peel
-from visrnn.scores import read_comparable, scores_for_test_split, write_scores
+from visrnn.data.corpora import read_text_corpus
+from visrnn.data.splits import Vocab, split_bounds
+from visrnn.figures.oracle_figures import plot_oracle_pie, render_examples, write_examples
+from visrnn.figures.oracles import TextWords, oracle_rows, oracles, peel
+from visrnn.scoring.scores import read_comparable, scores_for_test_split, write_scores
 
 SETTINGS = {
     "order": ["ngram", "memory", "rare_words", "word_model", "punctuation", "boost"],

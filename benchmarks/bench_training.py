@@ -1,7 +1,7 @@
 """Training throughput of every model shape of the paper grid, and the grid's projected time.
 
 For each (type, layers, budget) of ``config.yaml``'s grid (hidden size solved for the War and
-Peace vocabulary) it trains random text with the pipeline's own loop (``training.train``:
+Peace vocabulary) it trains random text with the pipeline's own loop (``training.loop.train``:
 batch 100 x 100, RMSProp, clipping, dropout 0.25) under the settings a GPU job runs with
 (``determinism.reproducible``). Each measurement runs in worker processes that stay up across
 shapes: a short warm-up epoch, then, all workers together, one timed epoch (chars/s from the
@@ -44,13 +44,13 @@ import numpy as np
 import torch
 import yaml
 
-from visrnn.data import split_bounds
-from visrnn.determinism import reproducible
-from visrnn.evaluation import score_sequence
-from visrnn.files import read_csv
-from visrnn.grid import ModelSpec, model_grid, parameter_count
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.training import RunPaths, TrainingConfig, stream_loss, train
+from visrnn.common.determinism import reproducible
+from visrnn.common.files import read_csv
+from visrnn.data.splits import split_bounds
+from visrnn.models.grid import ModelSpec, model_grid, parameter_count
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.scoring.evaluation import score_sequence
+from visrnn.training.loop import RunPaths, TrainingConfig, stream_loss, train
 
 VOCAB = 88  # War and Peace: 87 symbols + the reserved id
 BATCH, SEQ = 100, 100

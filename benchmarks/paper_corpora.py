@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from visrnn.corpora import resolve_source
+from visrnn.data.corpora import resolve_source
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from visrnn.activations import ActivationDump, dump_activations, iter_activations
-from visrnn.models import ACTIVATIONS, CharRNN, ModelConfig
+from visrnn.inside.activations import ActivationDump, dump_activations, iter_activations
+from visrnn.models.gates import ACTIVATIONS
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 VOCAB = 7
 HIDDEN = 10  # with 4 units per column: blocks [0:4], [4:8], [8:10]
@@ -189,7 +190,7 @@ def test_bad_ids_and_failed_runs_leave_no_file(tmp_path: Path) -> None:
         raise RuntimeError("killed")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("visrnn.activations.iter_activations", failing_iter)
+        patch.setattr("visrnn.inside.activations.iter_activations", failing_iter)
         with pytest.raises(RuntimeError, match="killed"):
             dump_activations(
                 model, make_ids(), path, model_id="m", vocab_sha256="v", chunk=7, row_group=4

@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.advantage import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.data.splits import Vocab
+from visrnn.figures.advantage import (
     LEADING_COLUMNS,
     leading_characters,
     per_character_means,
     plot_leading_characters,
 )
-from visrnn.data import Vocab
-from visrnn.files import read_csv, write_csv
 
 
 def test_per_character_means_by_hand() -> None:

@@ -3,14 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.agreement import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.figures.agreement import (
     agreement_matrix,
     agreement_rows,
     budget_rank,
     plot_agreement_tsne,
     tsne_embedding,
 )
-from visrnn.files import read_csv, write_csv
 
 
 def test_agreement_matrix_counts_matching_argmaxes() -> None:

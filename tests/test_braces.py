@@ -5,14 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from visrnn.braces import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.figures.braces import (
     BRACE_COLUMNS,
     bucket_labels,
     closing_brace_rows,
     match_braces,
     plot_closing_brace,
 )
-from visrnn.files import read_csv, write_csv
 
 
 def _pairs_as_text(text: bytes) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visrnn.cells import (
+from visrnn.inside.cells import (
     correlate,
     layout_cells,
     rank_cells,
@@ -87,7 +87,7 @@ def test_row_chunks_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) ->
     values = activations[(0, "c")]
     signal_matrix = standardise(np.column_stack(list(signals.values())))
     whole = correlate(values, signal_matrix)
-    monkeypatch.setattr("visrnn.cells._CHUNK_BYTES", 8 * 20 * 7)  # seven rows per chunk
+    monkeypatch.setattr("visrnn.inside.cells._CHUNK_BYTES", 8 * 20 * 7)  # seven rows per chunk
     np.testing.assert_allclose(correlate(values, signal_matrix), whole, atol=1e-12)
 
 

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from visrnn.checkpoints import (
+from visrnn.common.files import write_csv
+from visrnn.models.checkpoints import (
     CheckpointError,
     expected_architecture,
     load_checkpoint,
     read_checkpoint,
     save_checkpoint,
 )
-from visrnn.files import write_csv
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.nnn import NNN, NNNConfig
-from visrnn.selection import select_run
+from visrnn.models.nnn import NNN, NNNConfig
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.training.selection import select_run
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "visrnn"
 
@@ -108,7 +108,7 @@ def test_an_unreadable_checkpoint_names_the_file_and_what_to_do(
 
 def test_every_torch_load_in_the_package_reads_weights_only() -> None:
     calls = []
-    for source in SRC.glob("*.py"):
+    for source in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
                 keywords = {k.arg: ast.unparse(k.value) for k in node.keywords}

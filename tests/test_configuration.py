@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from visrnn.configuration import ConfigError, check_config, schema_error_message
+from visrnn.common.configuration import ConfigError, check_config, schema_error_message
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import pytest
 
-from visrnn import corpora
-from visrnn.corpora import (
+from visrnn.data import corpora
+from visrnn.data.corpora import (
     CORPUS_DIRS_ENV,
     CorpusError,
     _SmallestKeyFiles,
@@ -394,7 +394,7 @@ def test_kernel_corpus_smaller_than_max_bytes_uses_all(
     kernel_tree: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     tarball = _tar(kernel_tree, tmp_path / "k.tar.xz", "w:xz")
-    with caplog.at_level(logging.WARNING, logger="visrnn.corpora"):
+    with caplog.at_level(logging.WARNING, logger="visrnn.data.corpora"):
         corpus = build_kernel_corpus(tarball, 10**9, seed=0)
     assert corpus == _keyed_concatenation(0)
     assert "less than max_bytes" in caplog.text

@@ -20,12 +20,13 @@ import pytest
 import torch
 from test_devices import _Job
 
-from visrnn.activations import ActivationDump, dump_activations
-from visrnn.checkpoints import load_checkpoint
-from visrnn.determinism import reproducible
-from visrnn.devices import RUNS_PER_GPU_ENV
-from visrnn.files import read_csv
-from visrnn.models import ACTIVATIONS, GRU_VARIANTS, CharRNN, ModelConfig
+from visrnn.common.determinism import reproducible
+from visrnn.common.devices import RUNS_PER_GPU_ENV
+from visrnn.common.files import read_csv
+from visrnn.inside.activations import ActivationDump, dump_activations
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.models.gates import ACTIVATIONS, GRU_VARIANTS
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 pytestmark = [
     pytest.mark.cuda,
@@ -120,8 +121,8 @@ RUN_SCRIPT = textwrap.dedent(
     import logging, sys, numpy as np
     from pathlib import Path
     logging.basicConfig(level=logging.INFO)
-    from visrnn.models import CharRNN, ModelConfig
-    from visrnn.training import TrainingConfig, train_run
+    from visrnn.models.recurrent import CharRNN, ModelConfig
+    from visrnn.training.loop import TrainingConfig, train_run
     out, model_type, variant = Path(sys.argv[1]), sys.argv[3], sys.argv[4]
     rng = np.random.default_rng(0)
     ids = np.tile(rng.integers(0, 9, 50), 400).astype(np.uint8)

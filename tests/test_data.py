@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visrnn.data import (
+from visrnn.common.files import write_json
+from visrnn.data.splits import (
     Vocab,
     array_sha256,
     corpus_record,
@@ -15,7 +16,6 @@ from visrnn.data import (
     split_bounds,
     symbol_name,
 )
-from visrnn.files import write_json
 
 
 def test_vocab_from_training_bytes_reserves_one_id_for_unseen() -> None:

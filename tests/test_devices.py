@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from visrnn.determinism import reproducible, reseed_cudnn_dropout
-from visrnn.devices import (
+from visrnn.common.determinism import reproducible, reseed_cudnn_dropout
+from visrnn.common.devices import (
     RUNS_PER_GPU_ENV,
     DeviceSlot,
     acquire_device,
@@ -52,7 +52,7 @@ _JOB = """
 import logging, sys, time, types
 from pathlib import Path
 import torch
-from visrnn.devices import acquire_device
+from visrnn.common.devices import acquire_device
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
 real = sys.argv[3] == "real"  # else the number of devices to fake
 if not real:
@@ -196,7 +196,7 @@ def test_snakemake_runs_n_gpu_jobs_per_device_at_once(tmp_path) -> None:
         f"""
 import os, sys
 sys.path.insert(0, {str(src)!r})
-from visrnn.devices import RUNS_PER_GPU_ENV, pack_gpu_pool
+from visrnn.common.devices import RUNS_PER_GPU_ENV, pack_gpu_pool
 os.environ[RUNS_PER_GPU_ENV] = "2"
 pack_gpu_pool(workflow.global_resources, 2)
 rule all:

@@ -8,16 +8,16 @@ import pytest
 import torch
 import yaml
 
-from visrnn.data import split_bounds
-from visrnn.dynamics import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.data.splits import split_bounds
+from visrnn.figures.dynamics import (
     DYNAMICS_COLUMNS,
     compare_streams,
     plot_dynamics,
     snapshot_iterations,
     symmetric_kl,
 )
-from visrnn.files import read_csv, write_csv
-from visrnn.training import batches_per_epoch
+from visrnn.training.loop import batches_per_epoch
 
 REPO = Path(__file__).resolve().parents[1]
 #: Corpus bytes of the paper preset where its config has no max_bytes (WP with CRLF).
@@ -107,7 +107,7 @@ def test_plot_from_csv_rows(tmp_path) -> None:
 
 
 def test_compare_all_matches_the_direct_divergence_of_every_pair() -> None:
-    from visrnn.dynamics import compare_all
+    from visrnn.figures.dynamics import compare_all
 
     rng = np.random.default_rng(3)
 

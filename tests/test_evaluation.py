@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from visrnn.evaluation import log_prob_chunks, score_sequence
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.nnn import NNN, NNNConfig
-from visrnn.scores import (
+from visrnn.models.nnn import NNN, NNNConfig
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.scoring.evaluation import log_prob_chunks, score_sequence
+from visrnn.scoring.scores import (
     Scores,
     bootstrap_std,
     read_comparable,

@@ -23,14 +23,14 @@ import yaml
 from fastapi.testclient import TestClient
 
 from visrnn import cli
-from visrnn.activations import ActivationDump, dump_activations
-from visrnn.configuration import ConfigError, check_config
+from visrnn.common.configuration import ConfigError, check_config
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
 from visrnn.explorer.store import ModelStore, TextStore, oracle_codes, write_model_store
 from visrnn.explorer.synthetic import PLANTED, write_synthetic_results
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.signals import structural_signals
+from visrnn.inside.activations import ActivationDump, dump_activations
+from visrnn.inside.signals import structural_signals
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 POSITIONS, UNITS = 20000, 64
 LSTM = "lstm-1L-syn"

@@ -27,7 +27,7 @@ import torch
 import yaml
 from workflow_runs import SNAKEMAKE, planned_jobs, snakemake, write_config
 
-from visrnn.checkpoints import save_resume
+from visrnn.models.checkpoints import save_resume
 
 pytestmark = pytest.mark.e2e
 

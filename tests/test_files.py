@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from visrnn.files import atomic_path, read_json, write_json
+from visrnn.common.files import atomic_path, read_json, write_json
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from visrnn.grid import (
+from visrnn.models.grid import (
     ModelSpec,
     budget_parameters,
     model_grid,
@@ -10,7 +10,7 @@ from visrnn.grid import (
     size_table,
     solve_hidden_size,
 )
-from visrnn.models import CharRNN, ModelConfig
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 
 @pytest.mark.parametrize("model_type", ["rnn", "lstm", "gru"])

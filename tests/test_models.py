@@ -4,10 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from visrnn.activations import iter_activations
-from visrnn.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from visrnn.grid import ModelSpec, parameter_count, solve_hidden_size
-from visrnn.models import (
+from visrnn.inside.activations import iter_activations
+from visrnn.inside.saturation import saturation_counts
+from visrnn.models.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from visrnn.models.grid import ModelSpec, parameter_count, solve_hidden_size
+from visrnn.models.recurrent import (
     ACTIVATIONS,
     CharRNN,
     ModelConfig,
@@ -15,7 +16,6 @@ from visrnn.models import (
     grid_model,
     paper_gru_layer,
 )
-from visrnn.saturation import saturation_counts
 
 #: (model type, GRU variant): every recurrence the grid can train.
 RECURRENCES = [("rnn", "paper"), ("lstm", "paper"), ("gru", "paper"), ("gru", "cudnn")]

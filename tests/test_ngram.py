@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visrnn import ngram
-from visrnn.data import Vocab
-from visrnn.ngram import (
+from visrnn.data.splits import Vocab
+from visrnn.scoring import ngram
+from visrnn.scoring.ngram import (
     KenLMError,
     KenLMNotInstalledError,
     KenLMOrderError,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import torch
 
-from visrnn.nnn import NNN, NO_CHAR, NNNConfig
+from visrnn.models.nnn import NNN, NO_CHAR, NNNConfig
 
 
 def test_input_is_exactly_the_onehots_of_the_previous_n_characters() -> None:

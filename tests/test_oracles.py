@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from visrnn.configuration import ConfigError, check_config
-from visrnn.oracle_figures import plot_oracle_pie, plot_scaling, render_examples
-from visrnn.oracles import (
+from visrnn.common.configuration import ConfigError, check_config
+from visrnn.figures.oracle_figures import plot_oracle_pie, plot_scaling, render_examples
+from visrnn.figures.oracles import (
     REMAINING,
     TextWords,
     compare_models,

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.files import read_csv, write_csv
-from visrnn.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
+from visrnn.common.files import read_csv, write_csv
+from visrnn.figures.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
 
 NAMES = ("lstm", "nnn", "ngram")
 # Exactly these models err (p < 0.5) at this many positions.

@@ -15,10 +15,12 @@ import pytest
 import torch
 import yaml
 
-from visrnn import cli, progress, training
-from visrnn.files import write_csv
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.training import LOG_COLUMNS, RunPaths, TrainingConfig
+from visrnn import cli
+from visrnn.common import progress
+from visrnn.common.files import write_csv
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.training import loop as training
+from visrnn.training.loop import LOG_COLUMNS, RunPaths, TrainingConfig
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = {

@@ -29,7 +29,7 @@ def test_thread_pools_of_modules_imported_first_are_bounded(tmp_path: Path) -> N
     body = """
         import numpy, torch
         from threadpoolctl import threadpool_info
-        from visrnn.runner import script
+        from visrnn.common.runner import script
 
         pools = sorted({p["num_threads"] for p in threadpool_info()})
         print("before", torch.get_num_threads(), pools)
@@ -48,7 +48,7 @@ def test_thread_pools_of_modules_imported_first_are_bounded(tmp_path: Path) -> N
 
 def test_a_failing_script_leaves_its_traceback_in_the_log(tmp_path: Path) -> None:
     body = """
-        from visrnn.runner import script
+        from visrnn.common.runner import script
 
         def read_the_input():
             raise ValueError("input.csv: column 'x' is missing")

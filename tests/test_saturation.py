@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from visrnn.files import read_csv, write_csv
-from visrnn.models import GATES, CharRNN, ModelConfig
-from visrnn.saturation import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.inside.saturation import (
     ROW_COLUMNS,
     GateCounts,
     plot_saturation,
@@ -16,6 +15,8 @@ from visrnn.saturation import (
     saturation_figure,
     saturation_rows,
 )
+from visrnn.models.gates import GATES
+from visrnn.models.recurrent import CharRNN, ModelConfig
 
 VOCAB, HIDDEN, STEPS = 6, 8, 80
 

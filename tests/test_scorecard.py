@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from visrnn.baselines import best_model_rows
-from visrnn.files import read_csv
+from visrnn.common.files import read_csv
+from visrnn.figures.baselines import best_model_rows
 from visrnn.scorecard import (
     NOT_COMPARABLE,
     NOT_REPRODUCED,

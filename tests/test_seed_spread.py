@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from visrnn.files import read_csv
-from visrnn.scores import read_scores
-from visrnn.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
+from visrnn.common.files import read_csv
+from visrnn.figures.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
+from visrnn.scoring.scores import read_scores
 
 
 def _files(*sizes: int) -> list[dict[str, str]]:

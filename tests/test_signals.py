@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from visrnn.signals import SIGNALS_CODE, SIGNALS_PROSE, structural_signals
+from visrnn.inside.signals import SIGNALS_CODE, SIGNALS_PROSE, structural_signals
 
 
 def signal(text: bytes, name: str, code: bool) -> list[int]:

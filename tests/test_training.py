@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from visrnn.checkpoints import load_checkpoint
-from visrnn.files import read_csv
-from visrnn.models import CharRNN, ModelConfig
-from visrnn.training import (
+from visrnn.common.files import read_csv
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.training.loop import (
     RunPaths,
     TrainingConfig,
     batches,
@@ -117,8 +117,8 @@ RUN_SCRIPT = textwrap.dedent(
     import logging, sys, numpy as np, torch
     from pathlib import Path
     logging.basicConfig(level=logging.INFO)
-    from visrnn.models import CharRNN, ModelConfig
-    from visrnn.training import RunPaths, TrainingConfig, train
+    from visrnn.models.recurrent import CharRNN, ModelConfig
+    from visrnn.training.loop import RunPaths, TrainingConfig, train
     torch.set_num_threads(1)
     out = Path(sys.argv[1])
     rng = np.random.default_rng(0)

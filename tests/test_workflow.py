@@ -17,10 +17,10 @@ import torch
 import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
-from visrnn.files import read_csv
+from visrnn.common.files import read_csv
 from visrnn.scorecard import PAPER, VERDICTS, claims, scorecard_markdown
-from visrnn.scores import read_scores
-from visrnn.training import batches_per_epoch
+from visrnn.scoring.scores import read_scores
+from visrnn.training.loop import batches_per_epoch
 
 pytestmark = pytest.mark.e2e
 
@@ -181,13 +181,13 @@ def _edit(path: Path):
 
 
 def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_run) -> None:
-    restore = _edit(workflow_copy / "src" / "visrnn" / "agreement.py")
+    restore = _edit(workflow_copy / "src" / "visrnn" / "figures" / "agreement.py")
     try:
         # The scorecard reads every table, the agreement one included.
         assert dry_run(workflow_copy, demo_run) == {"agreement_tsne": 2, "scorecard": 1, "all": 1}
     finally:
         restore()
-    restore = _edit(workflow_copy / "src" / "visrnn" / "training.py")
+    restore = _edit(workflow_copy / "src" / "visrnn" / "training" / "loop.py")
     try:
         jobs = dry_run(workflow_copy, demo_run)
     finally:
@@ -201,7 +201,7 @@ def test_a_code_change_reruns_that_stage_and_its_dependents(workflow_copy, demo_
 
 def test_an_edit_that_cannot_change_results_reruns_nothing(workflow_copy, demo_run) -> None:
     """Logging and thread set-up is no input of any rule (common.smk: NOT_RESULT_MODULES)."""
-    restore = _edit(workflow_copy / "src" / "visrnn" / "runner.py")
+    restore = _edit(workflow_copy / "src" / "visrnn" / "common" / "runner.py")
     try:
         assert dry_run(workflow_copy, demo_run) == {}
     finally:
@@ -211,7 +211,7 @@ def test_an_edit_that_cannot_change_results_reruns_nothing(workflow_copy, demo_r
 def test_an_edit_to_the_model_code_reruns_the_training_and_what_follows(
     workflow_copy, demo_run
 ) -> None:
-    restore = _edit(workflow_copy / "src" / "visrnn" / "models.py")
+    restore = _edit(workflow_copy / "src" / "visrnn" / "models" / "recurrent.py")
     try:
         jobs = dry_run(workflow_copy, demo_run)
     finally:

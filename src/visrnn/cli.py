@@ -45,7 +45,7 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from visrnn import progress
+    from visrnn.common import progress
 
     config_path = args.config or args.results.parent / "config.yaml"
     if not config_path.is_file():
@@ -71,7 +71,7 @@ def _summary_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from visrnn.outputs import summary
+    from visrnn.common.outputs import summary
 
     report = args.report or args.results.parent / "report.zip"
     print(summary(args.results, report, COMMANDS))

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from visrnn.corpora import DOMINANT_FILE_SHARE
-from visrnn.files import atomic_path, read_csv, read_json
-from visrnn.losses import best_model
+from visrnn.common.files import atomic_path, read_csv, read_json
+from visrnn.data.corpora import DOMINANT_FILE_SHARE
+from visrnn.scoring.choice import best_model
 
 SCORECARD_COLUMNS = (
     "id",
@@ -233,7 +233,7 @@ def _loss(rows: Sequence[Mapping[str, str]], model: str) -> tuple[float, float]:
 
 
 def _best(rows: Sequence[Mapping[str, str]], model_type: str | None = None, **how: bool) -> str:
-    """``losses.best_model``, with a grid lacking the type making the claim ``not run``."""
+    """``scoring.choice.best_model``, with a grid lacking the type making the claim ``not run``."""
     if model_type is not None and not any(row["type"] == model_type for row in rows):
         raise MissingTable(f"no {model_type} in the grid")
     return best_model(rows, model_type, **how)

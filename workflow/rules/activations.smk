@@ -87,18 +87,11 @@ rule saturation_figures:
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("saturation_figures"),
     output:
-        table=report(
-            "results/{ds}/tables/gate_saturation.csv",
-            caption="../report/tables/gate_saturation.rst",
-            category="Figure 3: gate saturation",
-            subcategory="{ds}",
-        ),
-        figures=report(
+        table=in_report("results/{ds}/tables/gate_saturation.csv", "figure3"),
+        figures=in_report(
             directory("results/{ds}/figures/saturation"),
+            "figure3",
             patterns=["{name}.png"],
-            caption="../report/saturation.rst",
-            category="Figure 3: gate saturation",
-            subcategory="{ds}",
         ),
     log:
         "results/{ds}/logs/saturation_figures.log",
@@ -118,18 +111,9 @@ rule interpretable_cells:
         vocab="results/{ds}/data/vocab.json",
         code=code("interpretable_cells"),
     output:
-        table=report(
-            "results/{ds}/tables/cell_ranking.csv",
-            caption="../report/tables/cell_ranking.rst",
-            category="Figure 2: interpretable cells",
-            subcategory="{ds}",
-        ),
-        pages=report(
-            directory("results/{ds}/figures/cells"),
-            htmlindex="index.html",
-            caption="../report/cells.rst",
-            category="Figure 2: interpretable cells",
-            subcategory="{ds}",
+        table=in_report("results/{ds}/tables/cell_ranking.csv", "figure2"),
+        pages=in_report(
+            directory("results/{ds}/figures/cells"), "figure2", htmlindex="index.html"
         ),
     log:
         "results/{ds}/logs/interpretable_cells.log",

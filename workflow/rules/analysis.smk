@@ -8,17 +8,9 @@ rule agreement_tsne:
         evals=lambda wildcards: model_evals(wildcards.ds),
         code=code("agreement_tsne"),
     output:
-        table=report(
-            "results/{ds}/tables/agreement.csv",
-            caption="../report/tables/agreement.rst",
-            category="Figure 1: model comparison",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/agreement_tsne.png",
-            caption="../report/agreement.rst",
-            category="Figure 1: model comparison",
-            subcategory="{ds}",
+        table=in_report("results/{ds}/tables/agreement.csv", "figure1"),
+        figure=in_report(
+            "results/{ds}/figures/agreement_tsne.png", "figure1", caption="agreement"
         ),
     log:
         "results/{ds}/logs/agreement_tsne.log",
@@ -39,18 +31,8 @@ rule error_overlap:
         evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
         code=code("error_overlap"),
     output:
-        table=report(
-            "results/{ds}/tables/error_overlap.csv",
-            caption="../report/tables/error_overlap.rst",
-            category="Figure 4: errors",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/error_overlap.png",
-            caption="../report/error_overlap.rst",
-            category="Figure 4: errors",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/error_overlap.csv", "figure4"),
+        figure=in_report("results/{ds}/figures/error_overlap.png", "figure4"),
     log:
         "results/{ds}/logs/error_overlap.log",
     benchmark:
@@ -69,18 +51,8 @@ rule char_advantage:
         vocab="results/{ds}/data/vocab.json",
         code=code("char_advantage"),
     output:
-        table=report(
-            "results/{ds}/tables/char_advantage.csv",
-            caption="../report/tables/char_advantage.rst",
-            category="Figure 4: errors",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/char_advantage.png",
-            caption="../report/char_advantage.rst",
-            category="Figure 4: errors",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/char_advantage.csv", "figure4"),
+        figure=in_report("results/{ds}/figures/char_advantage.png", "figure4"),
     log:
         "results/{ds}/logs/char_advantage.log",
     benchmark:
@@ -100,18 +72,8 @@ rule closing_brace:
         vocab="results/{ds}/data/vocab.json",
         code=code("closing_brace"),
     output:
-        table=report(
-            "results/{ds}/tables/closing_brace.csv",
-            caption="../report/tables/closing_brace.rst",
-            category="Figure 5: long-range dependencies",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/closing_brace.png",
-            caption="../report/closing_brace.rst",
-            category="Figure 5: long-range dependencies",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/closing_brace.csv", "figure5"),
+        figure=in_report("results/{ds}/figures/closing_brace.png", "figure5"),
     log:
         "results/{ds}/logs/closing_brace.log",
     benchmark:
@@ -160,18 +122,8 @@ rule training_dynamics:
         vocab="results/{ds}/data/vocab.json",
         code=code("training_dynamics"),
     output:
-        table=report(
-            "results/{ds}/tables/training_dynamics.csv",
-            caption="../report/tables/training_dynamics.rst",
-            category="Figure 5: long-range dependencies",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/training_dynamics.png",
-            caption="../report/training_dynamics.rst",
-            category="Figure 5: long-range dependencies",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/training_dynamics.csv", "figure5"),
+        figure=in_report("results/{ds}/figures/training_dynamics.png", "figure5"),
     log:
         "results/{ds}/logs/training_dynamics.log",
     benchmark:
@@ -197,47 +149,24 @@ rule error_oracles:
         vocab="results/{ds}/data/vocab.json",
         code=code("error_oracles"),
     output:
-        table=report(
-            "results/{ds}/tables/oracles.csv",
-            caption="../report/tables/oracles.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
+        table=in_report("results/{ds}/tables/oracles.csv", "figure6"),
+        comparison=in_report("results/{ds}/tables/oracles_comparison.csv", "figure6"),
+        pie_large=in_report(
+            "results/{ds}/figures/oracles_pie_large.png", "figure6", caption="oracles"
         ),
-        comparison=report(
-            "results/{ds}/tables/oracles_comparison.csv",
-            caption="../report/tables/oracles_comparison.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
+        pie_small=in_report(
+            "results/{ds}/figures/oracles_pie_small.png", "figure6", caption="oracles"
         ),
-        pie_large=report(
-            "results/{ds}/figures/oracles_pie_large.png",
-            caption="../report/oracles.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
-        ),
-        pie_small=report(
-            "results/{ds}/figures/oracles_pie_small.png",
-            caption="../report/oracles.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
-        ),
-        scaling=report(
-            "results/{ds}/figures/oracles_scaling.png",
-            caption="../report/oracles_scaling.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
-        ),
-        examples_large=report(
+        scaling=in_report("results/{ds}/figures/oracles_scaling.png", "figure6"),
+        examples_large=in_report(
             "results/{ds}/figures/oracles_examples_large.html",
-            caption="../report/oracles_examples.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
+            "figure6",
+            caption="oracles_examples",
         ),
-        examples_small=report(
+        examples_small=in_report(
             "results/{ds}/figures/oracles_examples_small.html",
-            caption="../report/oracles_examples.rst",
-            category="Figure 6: error oracles",
-            subcategory="{ds}",
+            "figure6",
+            caption="oracles_examples",
         ),
     log:
         "results/{ds}/logs/error_oracles.log",

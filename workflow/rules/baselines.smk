@@ -91,18 +91,8 @@ rule baselines_table:
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("baselines_table"),
     output:
-        table=report(
-            "results/{ds}/tables/baselines.csv",
-            caption="../report/tables/baselines.rst",
-            category="Table 2: n-gram and n-NN baselines",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/baselines.png",
-            caption="../report/baselines.rst",
-            category="Table 2: n-gram and n-NN baselines",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/baselines.csv", "table2"),
+        figure=in_report("results/{ds}/figures/baselines.png", "table2"),
     log:
         "results/{ds}/logs/baselines_table.log",
     benchmark:

@@ -1,8 +1,6 @@
 # Shared by all the rule files (config validation, the model grid, input functions, and the
 # package source files each stage depends on).
 
-import ast
-import functools
 import os
 import sys
 from pathlib import Path
@@ -18,15 +16,16 @@ os.environ.update(
 )
 sys.path.insert(0, str(SRC))
 
-from visrnn.configuration import check_config, schema_error_message  # noqa: E402
-from visrnn.devices import RUNS_PER_GPU_ENV, pack_gpu_pool  # noqa: E402
+from visrnn.common.configuration import check_config, schema_error_message  # noqa: E402
+from visrnn.common.devices import RUNS_PER_GPU_ENV, pack_gpu_pool  # noqa: E402
 
 try:
     validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 except WorkflowError as error:
     # One key and its allowed values, not the whole schema and config.
     raise WorkflowError(schema_error_message(error)) from None
-from visrnn.grid import model_grid  # noqa: E402
+from visrnn.common.sources import script_sources  # noqa: E402
+from visrnn.models.grid import model_grid  # noqa: E402
 
 check_config(config)
 
@@ -63,63 +62,62 @@ def dropout_tag(dropout):
     return f"{float(dropout):g}"
 
 
+# The report's sections (snakemake --report): one per figure or table of the paper, and ours.
+REPORT_SECTIONS = {
+    "data": "Data",
+    "figure1": "Figure 1: model comparison",
+    "table2": "Table 2: n-gram and n-NN baselines",
+    "figure2": "Figure 2: interpretable cells",
+    "figure3": "Figure 3: gate saturation",
+    "figure4": "Figure 4: errors",
+    "figure5": "Figure 5: long-range dependencies",
+    "figure6": "Figure 6: error oracles",
+    "scorecard": "Scorecard: this run against the paper",
+}
+
+
+def in_report(path, section, caption=None, per_dataset=True, **options):
+    """Output ``path`` as a result of the report, in ``section`` (REPORT_SECTIONS), by dataset
+    unless ``per_dataset`` is false. Its caption is workflow/report/<caption>.rst, by default
+    tables/<name>.rst for a table (.csv) and <name>.rst for the rest, <name> being the file
+    name without its extension. ``options``: report()'s others (patterns, htmlindex)."""
+    name = Path(str(path)).stem
+    if caption is None:
+        caption = f"tables/{name}" if str(path).endswith(".csv") else name
+    return report(
+        path,
+        caption=f"../report/{caption}.rst",
+        category=REPORT_SECTIONS[section],
+        subcategory="{ds}" if per_dataset else None,
+        **options,
+    )
+
+
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
-
-
-@functools.cache
-def _visrnn_imports(path):
-    """Names of the visrnn modules a Python file imports."""
-    tree = ast.parse(Path(path).read_text(), filename=str(path))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "visrnn."
-        ):
-            found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            found.update(
-                alias.name.split(".")[1]
-                for alias in node.names
-                if alias.name.startswith("visrnn.")
-            )
-    return found
 
 
 # Modules whose edit cannot change the results: logging and thread set-up, atomic file
 # writes, GPU slots. They are no job's inputs, so editing them reruns nothing (README: how to
 # force a rerun).
-NOT_RESULT_MODULES = {"runner", "files", "devices"}
+NOT_RESULT_MODULES = {
+    "visrnn.common.runner",
+    "visrnn.common.files",
+    "visrnn.common.devices",
+}
 
 
 def code(script):
     """A script and every visrnn source file it imports, directly or not, that can change
-    what it writes (all but NOT_RESULT_MODULES).
+    what it writes (all but NOT_RESULT_MODULES), module by module
+    (visrnn.common.sources).
 
     Snakemake does not follow imports; listing these files as inputs makes an edit to a
     stage's code rerun that stage and what depends on it, and nothing else.
     """
     script_path = SCRIPTS / f"{script}.py"
-    seen, todo = set(), list(_visrnn_imports(script_path))
-    while todo:
-        name = todo.pop()
-        if name not in seen:
-            seen.add(name)
-            todo.extend(
-                found for path in _module_files(name) for found in _visrnn_imports(path)
-            )
-    return [str(script_path)] + sorted(
-        str(path) for name in seen - NOT_RESULT_MODULES for path in _module_files(name)
-    )
-
-
-def _module_files(name):
-    """Source files of visrnn module `name`: the module, or every file of a subpackage."""
-    package = SRC / "visrnn" / name
-    return (
-        sorted(package.glob("*.py"))
-        if package.is_dir()
-        else [package.with_suffix(".py")]
-    )
+    return [str(script_path)] + [
+        str(path) for path in script_sources(script_path, SRC, NOT_RESULT_MODULES)
+    ]
 
 
 def get_corpus_source(wildcards):

@@ -33,18 +33,8 @@ rule split_corpus:
         val="results/{ds}/data/val.npy",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        sizes=report(
-            "results/{ds}/tables/splits.csv",
-            caption="../report/tables/splits.rst",
-            category="Data",
-            subcategory="{ds}",
-        ),
-        files=report(
-            "results/{ds}/tables/corpus_files.csv",
-            caption="../report/tables/corpus_files.rst",
-            category="Data",
-            subcategory="{ds}",
-        ),
+        sizes=in_report("results/{ds}/tables/splits.csv", "data"),
+        files=in_report("results/{ds}/tables/corpus_files.csv", "data"),
     log:
         "results/{ds}/logs/split_corpus.log",
     benchmark:

@@ -34,18 +34,8 @@ rule test_losses:
         sizes="results/{ds}/tables/model_sizes.csv",
         code=code("test_losses"),
     output:
-        table=report(
-            "results/{ds}/tables/test_losses.csv",
-            caption="../report/tables/test_losses.rst",
-            category="Figure 1: model comparison",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/test_losses.png",
-            caption="../report/test_losses.rst",
-            category="Figure 1: model comparison",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/test_losses.csv", "figure1"),
+        figure=in_report("results/{ds}/figures/test_losses.png", "figure1"),
     log:
         "results/{ds}/logs/test_losses.log",
     benchmark:

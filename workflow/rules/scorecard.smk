@@ -6,16 +6,8 @@ rule scorecard:
         unpack(get_scorecard_tables),
         code=code("scorecard"),
     output:
-        table=report(
-            "results/scorecard.csv",
-            caption="../report/tables/scorecard.rst",
-            category="Scorecard: this run against the paper",
-        ),
-        markdown=report(
-            "results/scorecard.md",
-            caption="../report/scorecard.rst",
-            category="Scorecard: this run against the paper",
-        ),
+        table=in_report("results/scorecard.csv", "scorecard", per_dataset=False),
+        markdown=in_report("results/scorecard.md", "scorecard", per_dataset=False),
     log:
         "results/logs/scorecard.log",
     conda:
@@ -34,12 +26,7 @@ rule best_models:
         baselines="results/{ds}/tables/baselines.csv",
         code=code("best_models"),
     output:
-        report(
-            "results/{ds}/tables/best_models.csv",
-            caption="../report/tables/best_models.rst",
-            category="Scorecard: this run against the paper",
-            subcategory="{ds}",
-        ),
+        in_report("results/{ds}/tables/best_models.csv", "scorecard"),
     log:
         "results/{ds}/logs/best_models.log",
     conda:

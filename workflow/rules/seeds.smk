@@ -67,18 +67,8 @@ rule ngram_seeds:
         unpack(get_seed_draws),
         code=code("ngram_seeds"),
     output:
-        table=report(
-            "results/{ds}/tables/ngram_seeds.csv",
-            caption="../report/tables/ngram_seeds.rst",
-            category="Data",
-            subcategory="{ds}",
-        ),
-        figure=report(
-            "results/{ds}/figures/ngram_seeds.png",
-            caption="../report/ngram_seeds.rst",
-            category="Data",
-            subcategory="{ds}",
-        ),
+        table=in_report("results/{ds}/tables/ngram_seeds.csv", "data"),
+        figure=in_report("results/{ds}/figures/ngram_seeds.png", "data"),
     log:
         "results/{ds}/logs/ngram_seeds.log",
     conda:

@@ -7,12 +7,7 @@ rule model_sizes:
         vocab="results/{ds}/data/vocab.json",
         code=code("model_sizes"),
     output:
-        report(
-            "results/{ds}/tables/model_sizes.csv",
-            caption="../report/tables/model_sizes.rst",
-            category="Figure 1: model comparison",
-            subcategory="{ds}",
-        ),
+        in_report("results/{ds}/tables/model_sizes.csv", "figure1"),
     log:
         "results/{ds}/logs/model_sizes.log",
     conda:

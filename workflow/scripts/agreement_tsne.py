@@ -1,9 +1,14 @@
 """Figure 1 (right): how often models agree on the most likely character, in t-SNE."""
 
-from visrnn.agreement import agreement_matrix, agreement_rows, plot_agreement_tsne, tsne_embedding
-from visrnn.files import write_csv
-from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.common.files import write_csv
+from visrnn.common.runner import script
+from visrnn.figures.agreement import (
+    agreement_matrix,
+    agreement_rows,
+    plot_agreement_tsne,
+    tsne_embedding,
+)
+from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
     scores = read_comparable(snakemake.input.evals)

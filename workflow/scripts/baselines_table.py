@@ -1,10 +1,10 @@
 """Table 2: n-gram and n-NN test losses against n, with the best RNN for reference."""
 
-from visrnn.baselines import COLUMNS, baseline_rows, plot_baselines
-from visrnn.files import read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.figures.baselines import COLUMNS, baseline_rows, plot_baselines
+from visrnn.scoring.choice import best_model
+from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
     rows = baseline_rows(

@@ -1,8 +1,8 @@
 """The models the analyses single out ("the best LSTM", ...), named, with their test loss."""
 
-from visrnn.baselines import BEST_COLUMNS, best_model_rows
-from visrnn.files import read_csv, write_csv
-from visrnn.runner import script
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.figures.baselines import BEST_COLUMNS, best_model_rows
 
 with script(snakemake) as log:
     rows = best_model_rows(

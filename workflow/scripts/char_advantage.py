@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from visrnn.advantage import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab
+from visrnn.figures.advantage import (
     LEADING_COLUMNS,
     leading_characters,
     per_character_means,
     plot_leading_characters,
 )
-from visrnn.data import Vocab
-from visrnn.files import read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.scoring.choice import best_model
+from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
     lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")

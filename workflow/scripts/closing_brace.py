@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from visrnn.braces import BRACE_COLUMNS, closing_brace_rows, plot_closing_brace
-from visrnn.data import Vocab, load_split
-from visrnn.files import read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
-from visrnn.scores import read_comparable, require_test_split
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.figures.braces import BRACE_COLUMNS, closing_brace_rows, plot_closing_brace
+from visrnn.scoring.choice import best_model
+from visrnn.scoring.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
     lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")

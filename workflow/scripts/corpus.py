@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from visrnn.corpora import make_corpus, resolve_source
-from visrnn.data import corpus_record
-from visrnn.files import atomic_path, write_json
-from visrnn.runner import script
+from visrnn.common.files import atomic_path, write_json
+from visrnn.common.runner import script
+from visrnn.data.corpora import make_corpus, resolve_source
+from visrnn.data.splits import corpus_record
 
 with script(snakemake) as log:
     name = snakemake.wildcards.ds

@@ -3,12 +3,12 @@ test characters, or (dump_best_activations) the best model of a type over the wh
 
 from pathlib import Path
 
-from visrnn.activations import dump_activations
-from visrnn.checkpoints import load_checkpoint
-from visrnn.data import Vocab, load_split
-from visrnn.files import read_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
+from visrnn.common.files import read_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.inside.activations import dump_activations
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.scoring.choice import best_model
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)

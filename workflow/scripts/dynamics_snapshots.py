@@ -3,13 +3,13 @@ snapshots at the configured fractions of an epoch of this dataset."""
 
 from dataclasses import replace
 
-from visrnn.data import Vocab, load_split
-from visrnn.dynamics import snapshot_iterations
-from visrnn.files import read_json
-from visrnn.grid import ModelSpec
-from visrnn.models import grid_model
-from visrnn.runner import script
-from visrnn.training import train_run, training_config
+from visrnn.common.files import read_json
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.figures.dynamics import snapshot_iterations
+from visrnn.models.grid import ModelSpec
+from visrnn.models.recurrent import grid_model
+from visrnn.training.loop import train_run, training_config
 
 with script(snakemake) as log:
     dynamics = snakemake.params.dynamics

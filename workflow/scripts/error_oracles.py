@@ -2,10 +2,16 @@
 
 from pathlib import Path
 
-from visrnn.data import Vocab, load_split
-from visrnn.files import read_csv, write_csv
-from visrnn.oracle_figures import plot_oracle_pie, plot_scaling, render_examples, write_examples
-from visrnn.oracles import (
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.figures.oracle_figures import (
+    plot_oracle_pie,
+    plot_scaling,
+    render_examples,
+    write_examples,
+)
+from visrnn.figures.oracles import (
     COMPARISON_COLUMNS,
     ORACLE_COLUMNS,
     TextWords,
@@ -16,9 +22,8 @@ from visrnn.oracles import (
     scaling_summary,
     select_model,
 )
-from visrnn.overlap import ERROR_THRESHOLD
-from visrnn.runner import script
-from visrnn.scores import read_comparable, require_test_split
+from visrnn.scoring.choice import ERROR_THRESHOLD
+from visrnn.scoring.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
     settings = snakemake.params.oracles

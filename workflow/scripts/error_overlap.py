@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-from visrnn.baselines import best_baseline
-from visrnn.files import read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
-from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.figures.baselines import best_baseline
+from visrnn.figures.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
+from visrnn.scoring.choice import best_model
+from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
     baselines = read_csv(snakemake.input.baselines)

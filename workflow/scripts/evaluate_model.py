@@ -1,11 +1,11 @@
 """Score the whole test split with one model; write its per-position Parquet."""
 
-from visrnn.checkpoints import load_checkpoint
-from visrnn.data import Vocab, load_split
-from visrnn.devices import acquire_device
-from visrnn.evaluation import score_sequence
-from visrnn.runner import script
-from visrnn.scores import scores_for_test_split, write_scores
+from visrnn.common.devices import acquire_device
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.scoring.evaluation import score_sequence
+from visrnn.scoring.scores import scores_for_test_split, write_scores
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)

@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from visrnn.activations import ActivationDump
-from visrnn.checkpoints import load_checkpoint
-from visrnn.data import Vocab, load_split
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
 from visrnn.explorer.store import write_model_store
-from visrnn.oracles import TextWords, oracles, peel
-from visrnn.overlap import ERROR_THRESHOLD
-from visrnn.runner import script
-from visrnn.scores import read_comparable, read_scores, require_test_split
+from visrnn.figures.oracles import TextWords, oracles, peel
+from visrnn.inside.activations import ActivationDump
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.scoring.choice import ERROR_THRESHOLD
+from visrnn.scoring.scores import read_comparable, read_scores, require_test_split
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)

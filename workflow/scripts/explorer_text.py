@@ -2,18 +2,20 @@
 
 import numpy as np
 
-from visrnn.data import Vocab, load_split
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
 from visrnn.explorer.store import Track, char_classes, write_text_store
-from visrnn.runner import script
-from visrnn.scores import read_scores, require_test_split
-from visrnn.signals import structural_signals
+from visrnn.inside.signals import structural_signals
+from visrnn.scoring.scores import read_scores, require_test_split
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     test_ids = load_split(snakemake.input.test)
     text = vocab.decode(test_ids)
     tracks = {
-        Track(name, name.startswith("in_"), f"structural signal {name} (visrnn.signals)"): values
+        Track(
+            name, name.startswith("in_"), f"structural signal {name} (visrnn.inside.signals)"
+        ): values
         for name, values in structural_signals(text, code=snakemake.params.code).items()
     }
     tracks[Track("char_class", False, "character class (store.CHAR_CLASSES)")] = char_classes(

@@ -1,11 +1,11 @@
 """Figure 3 data: the fraction of test steps each gate unit spends saturated, streamed over
 the whole test split (not the truncated activation dump)."""
 
-from visrnn.checkpoints import load_checkpoint
-from visrnn.data import Vocab, load_split
-from visrnn.files import write_csv
-from visrnn.runner import script
-from visrnn.saturation import ROW_COLUMNS, saturation_counts, saturation_rows
+from visrnn.common.files import write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.inside.saturation import ROW_COLUMNS, saturation_counts, saturation_rows
+from visrnn.models.checkpoints import load_checkpoint
 
 with script(snakemake) as log:
     model, _ = load_checkpoint(

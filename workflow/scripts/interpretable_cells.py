@@ -3,17 +3,13 @@ render the best cells' activations over the text as HTML and PNG pages."""
 
 from pathlib import Path
 
-import numpy as np
-
-from visrnn.activations import ActivationDump
-from visrnn.cells import rank_cells, render_html, render_png, write_index
-from visrnn.data import Vocab, load_split
-from visrnn.files import atomic_path, read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
-from visrnn.signals import structural_signals
-
-RANK_COLUMNS = ("signal", "rank", "layer", "activation", "unit", "correlation")
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.inside.activations import ActivationDump
+from visrnn.inside.cells import RANK_COLUMNS, lstm_cell_values, rank_cells, write_cell_pages
+from visrnn.inside.signals import structural_signals
+from visrnn.scoring.choice import best_model
 
 with script(snakemake) as log:
     lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
@@ -23,29 +19,11 @@ with script(snakemake) as log:
     # Dump row t is the state after reading test character t.
     text = vocab.decode(load_split(snakemake.input.test)[: dump.num_positions])
     signals = structural_signals(text, code=snakemake.params.code)
-    cells = {
-        (layer, "c"): np.tanh(dump.matrix(layer, "c").astype(np.float32))
-        for layer in range(dump.layers)
-    }
+    cells = lstm_cell_values(dump)
     ranking = rank_cells(cells, signals, snakemake.params.top_k)
     write_csv(snakemake.output.table, ranking, RANK_COLUMNS)
-
-    pages = Path(snakemake.output.pages)
-    pages.mkdir(parents=True, exist_ok=True)
-    shown = snakemake.params.render_chars
-    entries = []
-    for row in ranking:
-        name = f"{row['signal']}-{row['rank']}-l{row['layer']}-u{row['unit']}"
-        values = cells[(row["layer"], "c")][:shown, row["unit"]]
-        title = (
-            f"{lstm}, layer {row['layer']}, cell {row['unit']}: tanh(c), "
-            f"r = {row['correlation']:+.2f} with {row['signal']}"
-        )
-        with atomic_path(pages / f"{name}.html") as tmp:
-            tmp.write_text(render_html(text[:shown], values, title), encoding="utf-8")
-        render_png(text[:shown], values, pages / f"{name}.png", title)
-        entries.append({**row, "href": f"{name}.html", "png": f"{name}.png"})
-    write_index(pages / "index.html", entries, f"Interpretable cells of {lstm}")
+    shown = text[: snakemake.params.render_chars]
+    write_cell_pages(snakemake.output.pages, lstm, shown, cells, ranking)
     log.info(
         "%s: ranked %d cells against %d signals",
         lstm,

@@ -1,9 +1,9 @@
 """Solve the hidden size of every (type, layers, budget) and tabulate the counts."""
 
-from visrnn.data import Vocab
-from visrnn.files import write_csv
-from visrnn.grid import BUDGET_TOLERANCE, model_grid, size_table
-from visrnn.runner import script
+from visrnn.common.files import write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab
+from visrnn.models.grid import BUDGET_TOLERANCE, model_grid, size_table
 
 with script(snakemake) as log:
     grid = snakemake.params.grid

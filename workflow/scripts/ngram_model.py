@@ -1,8 +1,8 @@
 """Estimate an (n+1)-gram Kneser-Ney model with lmplz, stored as a KenLM binary trie."""
 
-from visrnn.data import Vocab, load_split
-from visrnn.ngram import build_ngram
-from visrnn.runner import script
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.scoring.ngram import build_ngram
 
 with script(snakemake):
     build_ngram(

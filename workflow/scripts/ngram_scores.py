@@ -1,9 +1,9 @@
 """Score the test split with an n-gram model, per character, into the common Parquet."""
 
-from visrnn.data import Vocab, load_split
-from visrnn.ngram import score_ngram
-from visrnn.runner import script
-from visrnn.scores import scores_for_test_split, write_scores
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.scoring.ngram import score_ngram
+from visrnn.scoring.scores import scores_for_test_split, write_scores
 
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)

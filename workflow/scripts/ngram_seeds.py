@@ -1,11 +1,11 @@
 """The reference n-gram's test loss over shuffle seeds of a kernel corpus: table and figure."""
 
-from visrnn.baselines import baseline_rows
-from visrnn.files import read_csv, write_csv
-from visrnn.runner import script
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.figures.baselines import baseline_rows
+from visrnn.figures.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
 from visrnn.scorecard import PAPER, PAPER_LOSSES
-from visrnn.scores import read_scores
-from visrnn.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
+from visrnn.scoring.scores import read_scores
 
 with script(snakemake) as log:
     seeds = snakemake.params.seeds

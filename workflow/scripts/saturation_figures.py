@@ -3,10 +3,10 @@ every gated model's fractions."""
 
 from pathlib import Path
 
-from visrnn.files import read_csv, write_csv
-from visrnn.losses import best_model
-from visrnn.runner import script
-from visrnn.saturation import ROW_COLUMNS, plot_saturation
+from visrnn.common.files import read_csv, write_csv
+from visrnn.common.runner import script
+from visrnn.inside.saturation import ROW_COLUMNS, plot_saturation
+from visrnn.scoring.choice import best_model
 
 with script(snakemake) as log:
     per_model = {Path(path).stem: read_csv(path) for path in snakemake.input.counts}

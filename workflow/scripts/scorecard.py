@@ -1,7 +1,7 @@
 """The scorecard: every claim of the paper the run's tables can check, with its verdict."""
 
-from visrnn.files import write_csv
-from visrnn.runner import script
+from visrnn.common.files import write_csv
+from visrnn.common.runner import script
 from visrnn.scorecard import SCORECARD_COLUMNS, Run, scorecard_rows, write_markdown
 
 with script(snakemake) as log:

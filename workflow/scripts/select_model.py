@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from visrnn.data import Vocab
-from visrnn.runner import script
-from visrnn.selection import install_selection, select_run
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab
+from visrnn.training.selection import install_selection, select_run
 
 with script(snakemake) as log:
     model = Path(snakemake.output.best).parent.name

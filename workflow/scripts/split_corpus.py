@@ -1,9 +1,16 @@
 """Vocabulary from the training split; train/val/test as compact id arrays."""
 
-from visrnn.corpora import CORPUS_FILE_COLUMNS, corpus_file_rows, corpus_file_warnings
-from visrnn.data import SPLIT_COLUMNS, SPLIT_NAMES, Vocab, read_corpus, save_split, split_bounds
-from visrnn.files import read_json, write_csv
-from visrnn.runner import script
+from visrnn.common.files import read_json, write_csv
+from visrnn.common.runner import script
+from visrnn.data.corpora import CORPUS_FILE_COLUMNS, corpus_file_rows, corpus_file_warnings
+from visrnn.data.splits import (
+    SPLIT_COLUMNS,
+    SPLIT_NAMES,
+    Vocab,
+    read_corpus,
+    save_split,
+    split_bounds,
+)
 
 with script(snakemake) as log:
     corpus = read_corpus(snakemake.input.corpus, snakemake.input.info)

@@ -1,9 +1,9 @@
 """Figure 1 (left): the table of test losses with bootstrap spread, and its figure."""
 
-from visrnn.files import read_csv, read_json, write_csv
-from visrnn.losses import COLUMNS, plot_test_losses, test_loss_rows
-from visrnn.runner import script
-from visrnn.scores import read_comparable
+from visrnn.common.files import read_csv, read_json, write_csv
+from visrnn.common.runner import script
+from visrnn.figures.losses import COLUMNS, plot_test_losses, test_loss_rows
+from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
     scores = read_comparable(snakemake.input.evals)

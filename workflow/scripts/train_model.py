@@ -1,10 +1,10 @@
 """Train one (model, dropout) run of the grid on the first free device."""
 
-from visrnn.data import Vocab, load_split
-from visrnn.grid import ModelSpec
-from visrnn.models import grid_model
-from visrnn.runner import script
-from visrnn.training import train_run, training_config
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.models.grid import ModelSpec
+from visrnn.models.recurrent import grid_model
+from visrnn.training.loop import train_run, training_config
 
 with script(snakemake) as log:
     wildcards = snakemake.wildcards

@@ -1,9 +1,9 @@
 """Train one (n, hidden size) run of the n-NN baseline, like the recurrent models."""
 
-from visrnn.data import Vocab, load_split
-from visrnn.nnn import NNN, NNNConfig
-from visrnn.runner import script
-from visrnn.training import train_run, training_config
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.models.nnn import NNN, NNNConfig
+from visrnn.training.loop import train_run, training_config
 
 with script(snakemake) as log:
     wildcards = snakemake.wildcards

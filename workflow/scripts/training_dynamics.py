@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from visrnn.checkpoints import load_checkpoint
-from visrnn.data import Vocab, load_split
-from visrnn.devices import acquire_device
-from visrnn.dynamics import DYNAMICS_COLUMNS, compare_all, plot_dynamics
-from visrnn.evaluation import log_prob_chunks
-from visrnn.files import write_csv
-from visrnn.runner import script
+from visrnn.common.devices import acquire_device
+from visrnn.common.files import write_csv
+from visrnn.common.runner import script
+from visrnn.data.splits import Vocab, load_split
+from visrnn.figures.dynamics import DYNAMICS_COLUMNS, compare_all, plot_dynamics
+from visrnn.models.checkpoints import load_checkpoint
+from visrnn.scoring.evaluation import log_prob_chunks
 
 with script(snakemake) as log:
     test_ids = load_split(snakemake.input.test)

@@ -20,9 +20,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from visrnn.cells import NEGATIVE_RGB, POSITIVE_RGB
 from visrnn.explorer import queries
 from visrnn.explorer.store import ModelStore, TextStore
+from visrnn.inside.cells import NEGATIVE_RGB, POSITIVE_RGB
 
 STATIC = Path(__file__).parent / "static"
 #: Largest window of positions one request may ask for.

@@ -1,6 +1,6 @@
 """The explorer's on-disk layout: unit-major float16 ``.npy`` files read through memory maps.
 
-A Parquet dump (``visrnn.activations``) is time-major in column blocks: one unit's trace over
+A Parquet dump (``visrnn.inside.activations``) is time-major in column blocks: one unit's trace over
 1M positions decodes a whole block of 32 units in every row group, far too slow to scan 20
 units per query. The explorer reads this layout instead, precomputed once per model:
 
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from visrnn.files import read_json, write_json
+from visrnn.common.files import read_json, write_json
 
 if TYPE_CHECKING:
     import torch
@@ -69,7 +69,7 @@ def char_classes(text: np.ndarray) -> np.ndarray:
 
 
 def oracle_codes(steps: Sequence[Any], positions: int) -> tuple[np.ndarray, list[str]]:
-    """Each position's Figure 6 error category, from ``visrnn.oracles.peel``'s steps.
+    """Each position's Figure 6 error category, from ``visrnn.figures.oracles.peel``'s steps.
 
     Returns uint8 codes (0: not an error; k: the k-th family of the chain, in peeling
     order, ``remaining`` last) padded to ``positions``, and the names of the codes.
@@ -146,7 +146,7 @@ def write_model_store(
 ) -> None:
     """Convert the dump at ``dump_path`` to the unit-major layout, with the top predictions.
 
-    ``oracle_steps`` (``visrnn.oracles.peel`` of this model's errors), when given, become a
+    ``oracle_steps`` (``visrnn.figures.oracles.peel`` of this model's errors), when given, become a
     per-position error-category track (``oracle.npy``, names in ``model.json``).
 
     ``decoder`` maps the last layer's h to next-character logits (the model's own decoder;
@@ -155,7 +155,7 @@ def write_model_store(
     """
     import torch  # the precompute's only; the server reads the layout without it
 
-    from visrnn.activations import ActivationDump
+    from visrnn.inside.activations import ActivationDump
 
     dump = ActivationDump(dump_path)
     positions = dump.num_positions

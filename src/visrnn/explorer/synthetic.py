@@ -1,7 +1,7 @@
 """A synthetic results directory with a planted unit, for the explorer's tests and benchmark.
 
 Prose of random words with double-quoted phrases; in every model, unit ``PLANTED`` of the
-last state of layer 0 is ``+PLANTED_VALUE`` exactly where ``visrnn.signals`` says the text is
+last state of layer 0 is ``+PLANTED_VALUE`` exactly where ``visrnn.inside.signals`` says the text is
 inside double quotes and ``-PLANTED_VALUE`` elsewhere; every other value is small noise. A
 tool that finds the planted unit from one quoted span, and the other quoted spans from it,
 works; one that does not, does not.
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from visrnn.explorer.store import TOP_K, Track, char_classes, write_model_arrays, write_text_store
-from visrnn.signals import structural_signals
+from visrnn.inside.signals import structural_signals
 
 PLANTED = 17
 PLANTED_VALUE = 0.9

@@ -86,7 +86,7 @@ function halfTable() {
 // ---------------------------------------------------------------- drawing helpers
 
 function rgb(value) {
-  // The paper's Figure 2 colouring (visrnn.cells.value_to_rgb): white at 0, to the negative
+  // The paper's Figure 2 colouring (visrnn.inside.cells.value_to_rgb): white at 0, to the negative
   // colour at -1 and the positive one at +1.
   if (value === null || !isFinite(value)) return "#eee";
   const v = Math.max(-1, Math.min(1, value));
@@ -114,7 +114,7 @@ function modelMeta(model = view.model) { return datasets[view.ds].models[model];
 function unitValue(data, unit, t) { return data.values[unit * data.positions + t]; }
 
 // The colour of a value: the cell state c is unbounded, so it is coloured by tanh(c) as in
-// the paper's Figure 2 (visrnn.cells); every other state is already in [-1, 1] or [0, 1].
+// the paper's Figure 2 (visrnn.inside.cells); every other state is already in [-1, 1] or [0, 1].
 function shade(value, state) { return rgb(state === "c" && value !== null ? Math.tanh(value) : value); }
 
 // ---------------------------------------------------------------- selects
