@@ -59,6 +59,9 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
             "model,type,layers,budget,hidden_size,parameters,dropout,test_loss,bootstrap_std"
         )
         assert len((results / "tables" / "test_losses.csv").read_text().splitlines()) == 7
+        ranking = read_csv(results / "tables" / "cell_ranking.csv")
+        # A signal constant over the text (brace depth in prose) ranks no cell.
+        assert ranking and all(float(row["correlation"]) != 0.0 for row in ranking)
         for figure in ("test_losses.png", "baselines.png"):
             assert (results / "figures" / figure).read_bytes()[:4] == b"\x89PNG"
         assert not list(results.rglob(".*.tmp")), "a temporary file was left behind"

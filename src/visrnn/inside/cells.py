@@ -105,7 +105,9 @@ def rank_cells(
     ``activations`` maps (layer, activation name) to a (T, H) array of that layer's units
     over the T test positions; every signal has length T. Rows have the keys ``signal``,
     ``rank`` (1 = best), ``layer``, ``activation``, ``unit`` and ``correlation`` (signed).
-    Ties keep the order of ``activations`` and then of the units.
+    Ties keep the order of ``activations`` and then of the units. A signal that is constant
+    over the positions (brace depth in prose) gets no rows: every unit's correlation with it
+    is 0, and its "best" units would be the first ones, not cells that track anything.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
@@ -122,6 +124,13 @@ def rank_cells(
                 "like the first signal"
             )
     signal_matrix = standardise(np.column_stack([signals[name] for name in names]))
+    constant = [name for column, name in enumerate(names) if not signal_matrix[:, column].any()]
+    if constant:
+        logger.warning(
+            "signal(s) %s constant over the %d positions: no cell ranked for them",
+            ", ".join(constant),
+            steps,
+        )
 
     units: list[tuple[int, str, int]] = []
     blocks: list[np.ndarray] = []
@@ -144,6 +153,8 @@ def rank_cells(
 
     rows: list[dict[str, Any]] = []
     for column, name in enumerate(names):
+        if name in constant:
+            continue
         order = np.argsort(-np.abs(all_correlations[:, column]), kind="stable")[:top_k]
         for rank, index in enumerate(order, start=1):
             layer, activation, unit = units[index]
