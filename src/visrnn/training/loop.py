@@ -23,7 +23,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -149,15 +149,9 @@ class Progress:
     log: list[dict[str, float]] = field(default_factory=list)  # one LOG_COLUMNS row per epoch
 
     def as_payload(self) -> dict[str, object]:
-        """Plain types and tensors, for ``torch.load(weights_only=True)``."""
-        return {
-            "epoch": self.epoch,
-            "iteration": self.iteration,
-            "best_val": self.best_val,
-            "best_epoch": self.best_epoch,
-            "best_state": self.best_state,
-            "log": self.log,
-        }
+        """Plain types and tensors, for ``torch.load(weights_only=True)`` (not ``asdict``:
+        it would deep-copy the best weights)."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 def train(
@@ -376,7 +370,7 @@ def train_run(
 
 
 def _patience_exhausted(config: TrainingConfig, progress: Progress) -> bool:
-    return config.patience is not None and progress.epoch - progress.best_epoch >= (config.patience)
+    return config.patience is not None and progress.epoch - progress.best_epoch >= config.patience
 
 
 def _save_resume(
