@@ -58,3 +58,10 @@ lint: $(STAMP)
 
 clean-demo:
 	rm -rf .test/results .test/.snakemake .test/report.zip
+
+# The README's rule graph: docs/rulegraph.dot from snakemake --rulegraph (config.yaml) and
+# docs/rulegraph.svg drawn from it (needs graphviz's dot). Rerun after changing the rules:
+# tests/test_docs.py fails until both files match the workflow.
+.PHONY: rulegraph
+rulegraph: $(STAMP)
+	$(BIN)/python scripts/rulegraph.py
