@@ -1,4 +1,4 @@
-"""The CUDA paths, on a real CUDA device: ``pytest -m cuda`` on a GPU box (README, GPU box).
+"""The CUDA paths, on a real CUDA device: ``pytest -m cuda`` on a GPU box (docs/testing.md, CUDA).
 
 Skipped, with the reason, where ``torch.cuda.is_available()`` is false (CI, laptops). What can
 run without a GPU is tested elsewhere on the CPU: the reproducible set-up and the device slots

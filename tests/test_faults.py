@@ -315,7 +315,7 @@ def _kill_when(run: subprocess.Popen, ready: Callable[[], bool], timeout: float 
 
 
 def _resume_after_kill(workflow: Path, workdir: Path, *targets: str) -> None:
-    """What the README tells users to do after a kill: unlock, then rerun the incomplete."""
+    """What docs/troubleshooting.md says to do after a kill: unlock, then rerun the incomplete."""
     done = snakemake(workflow, workdir, *targets, check=False)
     assert done.returncode != 0 and "--unlock" in output_of(done)
     snakemake(workflow, workdir, "--unlock")
