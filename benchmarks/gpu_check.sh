@@ -24,7 +24,7 @@ usage: benchmarks/gpu_check.sh [options]
   --out DIR          output folder (default: $OUT if set, else gpu-check-<UTC date-time>)
   --dry-run          the same steps on the CPU with tiny settings (CI; under a minute)
   --steps LIST       steps to run, comma-separated (default 1,2,3)
-  --timeouts A,B,C   seconds for steps 1,2,3 (default 120,270,110; dry run 120,180,120;
+  --timeouts A,B,C   seconds for steps 1,2,3 (default 110,260,100; dry run 120,180,120;
                      also $GPU_CHECK_TIMEOUTS)
   --model ID         grid model of step 2 (default lstm-2L-1.3m)
   --dropouts "D ..." its dropouts, packed onto the one device (default "0.25"; "0 0.25 0.5"
@@ -83,7 +83,7 @@ if ((DRY)); then
     BENCH=(--device cpu --threads 1 --models rnn-1L-50k lstm-1L-50k gru-1L-50k --pack 1
         --batches 1 --score-chars 0 --matmul-size 64)
 else
-    TIMEOUTS=${TIMEOUTS:-120,270,110}
+    TIMEOUTS=${TIMEOUTS:-110,260,100}
     BASE=config.yaml STEP2_MODEL=$MODEL STEP2_DROPOUTS=$DROPOUTS PLAN_ONLY=()
     WORK=${WORK:-build/gpu-check-work}
     # Every type at the grid's corners (1 and 3 layers, 50k and 1.3m): the projection
