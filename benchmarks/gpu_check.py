@@ -280,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = sum(p.stat().st_size for p in [corpus, *wheels]) / 2**20
         print(f"{args.bundle}: {corpus.name} and {len(wheels)} wheels, {size:.1f} MiB")
     else:
-        print("\n".join(str(p) for p in missing_wheels(args.wheels)))
+        for path in missing_wheels(args.wheels):
+            print(path)
     return 0
 
 

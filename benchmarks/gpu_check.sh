@@ -31,7 +31,8 @@ usage: benchmarks/gpu_check.sh [options]
                      is the paper's cross-validation, three runs at once)
   --venv PATH        Python environment to use (default: .venv if it imports torch, else
                      the python3 on PATH)
-  --bundle DIR       corpus and wheels made by --prepare (default build/gpu-check if present)
+  --bundle DIR       corpus and wheels made by --prepare (default build/gpu-check if present,
+                     except in a dry run)
   --work DIR         step 2's working directory, kept for a rerun to resume (default
                      build/gpu-check-work, or a new temporary folder with --dry-run)
   --prepare          make the bundle here (network needed) and exit: War and Peace, found
@@ -100,7 +101,7 @@ LOG=$OUTDIR/log.txt SUMMARY=$OUTDIR/summary.md STATUS=$OUTDIR/status.tsv
 POST_LIMIT=60 # each step's short follow-up (report, archive, projection)
 
 # --- the bundle: wheels the Python lacks into a site folder, the corpus folder searched ---------
-if [[ -z $BUNDLE && -d build/gpu-check ]]; then BUNDLE=build/gpu-check; fi
+if [[ -z $BUNDLE && -d build/gpu-check ]] && ((!DRY)); then BUNDLE=build/gpu-check; fi
 if [[ -n $BUNDLE ]]; then
     BUNDLE=$(cd "$BUNDLE" && pwd) || exit 2
     if [[ -d $BUNDLE/corpora ]]; then
@@ -189,7 +190,7 @@ fi
 if wants 2; then
     say "=== step 2: $STEP2_MODEL on War and Peace from $BASE (limit $LIMIT2 s)"
     started=$(now)
-    rm -f "$WORK/report.md"
+    rm -f "$WORK/report.md" "$WORK/snakemake.txt"
     read -ra DROPOUT_LIST <<<"$STEP2_DROPOUTS"
     timeout "$POST_LIMIT" "$PY" benchmarks/gpu_check.py config --base "$BASE" --workdir "$WORK" \
         --model "$STEP2_MODEL" --dropouts "${DROPOUT_LIST[@]}" >"$WORK/targets.txt" 2>"$WORK/config.txt"
@@ -223,6 +224,7 @@ if wants 2; then
     else
         { echo "No test loss: the last lines of the run (all of it in log.txt, per-epoch"
           echo "lines in paper_model.tar.gz: results/wp/logs/train/):"; echo '```'
+          tail -n 3 "$WORK/config.txt" 2>/dev/null
           tail -n 8 "$WORK/snakemake.txt" 2>/dev/null
           tail -n 3 "$WORK"/results/wp/logs/train/*/*.log 2>/dev/null; echo '```'; } >>"$SUMMARY"
     fi

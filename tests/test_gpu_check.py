@@ -124,13 +124,16 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def test_only_wheels_of_missing_distributions_are_installed(check, tmp_path: Path) -> None:
+def test_only_wheels_of_missing_distributions_are_installed(check, tmp_path: Path, capsys) -> None:
     for name in (
         "PyYAML-6.0.3-cp312-cp312-manylinux2014_x86_64.whl",
         "no_such_dist-1.0-py3-none-any.whl",
     ):
         (tmp_path / name).touch()
     assert [p.name for p in check.missing_wheels(tmp_path)] == ["no_such_dist-1.0-py3-none-any.whl"]
+    (tmp_path / "no_such_dist-1.0-py3-none-any.whl").unlink()
+    assert check.main(["missing", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == ""  # not an empty line: no wheel to install
 
 
 def _dry_run(tmp_path: Path, *options: str) -> tuple[subprocess.CompletedProcess, Path]:
