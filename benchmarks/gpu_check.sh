@@ -163,7 +163,7 @@ GPU=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,nohea
 {
     echo "# GPU check: $( ((DRY)) && echo "DRY RUN (CPU, tiny settings)" || echo "paper scale")"
     echo
-    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host: $(hostname); $(nproc) CPUs"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host: ${HOSTNAME:-unknown}; $(nproc) CPUs"
     echo "- GPU: ${GPU:-none (no nvidia-smi)}"
     echo "- python: $PY; $("$PY" -c 'import sys, torch; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, CUDA available: {torch.cuda.is_available()}")' 2>&1 | tail -1)"
     echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); command: benchmarks/gpu_check.sh --steps $STEPS --timeouts $LIMIT1,$LIMIT2,$LIMIT3$( ((DRY)) && echo " --dry-run")"
