@@ -246,7 +246,8 @@ if wants 3; then
     record 3 "bench_training.py" "$rc" "$seconds" "$LIMIT3" || FAILED=1
     { echo '```'; grep -v "^projected wall time" "$OUTDIR/bench_training.txt" | grep -E "^ *(model|[a-z]+-[0-9]L-)" ;
       echo; cat "$WORK/projection.txt"; echo '```'; } >>"$SUMMARY" 2>/dev/null
-    cat "$WORK/projection.txt" >>"$OUTDIR/bench_training.txt"
+    { echo; echo "(the projection again, from bench_training.csv)"; cat "$WORK/projection.txt"; } \
+        >>"$OUTDIR/bench_training.txt"
 fi
 
 echo | tee -a "$LOG"
