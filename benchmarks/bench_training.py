@@ -17,7 +17,11 @@ models x 3 dropouts = 216 runs of 50 epochs, each epoch the whole training split
 validation pass) on 1 and 2 GPUs, for each packing: every run's time from its shape's rates
 at that packing, the runs dealt longest first onto GPUs x runs-per-GPU slots. It assumes
 runs sharing a device slow each other as much as the same number of copies of one shape did,
-and the LK vocabulary costs what the WP one does.
+and the LK vocabulary costs what the WP one does. Shapes not measured (``--models`` a subset)
+get rates interpolated from the measured ones of their type (``interpolated_rates``), so a
+subset that holds each type's corners (1 and 3 layers, 50k and 1.3m) still projects all 216.
+``--rates-csv`` appends each measurement as it is made; ``--project-from`` projects from such
+a file alone (what a run cut short had measured), without measuring.
 
     python benchmarks/bench_training.py --device cuda                # the whole grid, a GPU box
     python benchmarks/bench_training.py --device cpu --models lstm-1L-50k --batches 3 --pack 1 2
@@ -26,6 +30,7 @@ and the LK vocabulary costs what the WP one does.
 from __future__ import annotations
 
 import argparse
+import csv
 import heapq
 import logging
 import math
@@ -47,7 +52,7 @@ import yaml
 from visrnn.common.determinism import reproducible
 from visrnn.common.files import read_csv
 from visrnn.data.splits import split_bounds
-from visrnn.models.grid import ModelSpec, model_grid, parameter_count
+from visrnn.models.grid import ModelSpec, budget_parameters, model_grid, parameter_count
 from visrnn.models.recurrent import CharRNN, ModelConfig
 from visrnn.scoring.evaluation import score_sequence
 from visrnn.training.loop import RunPaths, TrainingConfig, stream_loss, train
@@ -115,6 +120,100 @@ def paper_workload(config: dict) -> tuple[list[Dataset], int, int]:
         (train_start, train_stop), (val_start, val_stop), _ = split_bounds(size, section["split"])
         datasets.append(Dataset(name, train_stop - train_start, val_stop - val_start))
     return datasets, config["training"]["epochs"], len(config["grid"]["dropouts"])
+
+
+def interpolated_rates(measured: dict[str, Rates], config: dict) -> dict[str, Rates]:
+    """Rates of every shape of ``config``'s grid: measured ones as measured, the others
+    interpolated among the measured shapes of their type, in seconds per character,
+    piecewise linearly in log parameter budget, then in the number of layers, held constant
+    beyond the measured range. The measured shapes of a type must fill a layers x budgets
+    table (ValueError otherwise, naming what is missing)."""
+    grid = config["grid"]
+    specs = model_grid(grid["types"], grid["layers"], list(grid["budgets"]))
+    size = {b: math.log(budget_parameters(VOCAB, grid["budgets"][b])) for b in grid["budgets"]}
+    by_shape = {
+        (s.model_type, s.num_layers, s.budget): measured[s.model_id]
+        for s in map(ModelSpec.parse, measured)
+    }
+    filled = {}
+    for model_type in grid["types"]:
+        points = [(layers, budget) for (t, layers, budget) in by_shape if t == model_type]
+        layer_set = sorted({layers for layers, _ in points})
+        budget_set = sorted({budget for _, budget in points}, key=size.__getitem__)
+        missing = [
+            f"{model_type}-{layers}L-{budget}"
+            for layers in layer_set
+            for budget in budget_set
+            if (layers, budget) not in points
+        ]
+        if not points or missing:
+            what = f"measure {', '.join(missing)} too" if missing else "no shape measured"
+            raise ValueError(
+                f"{model_type}: {what}; the projection interpolates over a full layers x "
+                "budgets table of each type"
+            )
+        for spec in (s for s in specs if s.model_type == model_type):
+            seconds = []
+            for field in ("train", "evaluate"):
+                per_layers = [
+                    np.interp(
+                        size[spec.budget],
+                        [size[b] for b in budget_set],
+                        [1 / getattr(by_shape[(model_type, n, b)], field) for b in budget_set],
+                    )
+                    for n in layer_set
+                ]
+                seconds.append(float(np.interp(spec.num_layers, layer_set, per_layers)))
+            filled[spec.model_id] = Rates(1 / seconds[0], 1 / seconds[1])
+    return filled
+
+
+RATE_COLUMNS = ("model", "runs", "train_chars_per_s", "eval_chars_per_s", "gpu_util", "peak_mb")
+
+
+def append_rates(
+    path: Path, model_id: str, runs: int, rates: Rates, utilisation: float, peak_mb: float
+) -> None:
+    """One measurement as a CSV row, written at once: a run cut short keeps what it had."""
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.writer(handle)
+        if new:
+            writer.writerow(RATE_COLUMNS)
+        row = (model_id, runs, f"{rates.train:.1f}", f"{rates.evaluate:.1f}")
+        writer.writerow((*row, f"{utilisation:.0f}", f"{peak_mb:.0f}"))
+
+
+def read_rates(path: Path) -> dict[int, dict[str, Rates]]:
+    """runs per device -> model -> rates, from an ``append_rates`` file."""
+    measured: dict[int, dict[str, Rates]] = {}
+    for row in read_csv(path):
+        rates = Rates(float(row["train_chars_per_s"]), float(row["eval_chars_per_s"]))
+        measured.setdefault(int(row["runs"]), {})[row["model"]] = rates
+    return measured
+
+
+def print_projection(measured: dict[int, dict[str, Rates]], config: dict) -> None:
+    """The grid's wall time on 1 and 2 devices at each packing measured."""
+    datasets, epochs, dropouts = paper_workload(config)
+    grid = config["grid"]
+    shapes_total = len(grid["types"]) * len(grid["layers"]) * len(grid["budgets"])
+    print(
+        f"\nprojected wall time of {len(datasets) * shapes_total * dropouts} runs ("
+        + ", ".join(
+            f"{d.name}: {d.train_chars:,} train + {d.val_chars:,} val chars" for d in datasets
+        )
+        + f"; {epochs} epochs; from the shapes measured, the others interpolated):"
+    )
+    print(f"{'runs per device':>15} {'1 device':>10} {'2 devices':>10} {'measured':>8}")
+    for runs in sorted(measured):
+        try:
+            rates = interpolated_rates(measured[runs], config)
+        except ValueError as error:
+            print(f"{runs:>15} {'n/a':>10} {'n/a':>10} {len(measured[runs]):>8}  ({error})")
+            continue
+        one, two = (project_grid(rates, datasets, epochs, dropouts, gpus, runs) for gpus in (1, 2))
+        print(f"{runs:>15} {_hours(one):>10} {_hours(two):>10} {len(measured[runs]):>8}")
 
 
 def shapes(config: dict, only: Sequence[str]) -> list[tuple[str, ModelConfig]]:
@@ -322,11 +421,18 @@ def main() -> None:
     parser.add_argument(
         "--score-chars", type=int, default=300_000, help="evaluation of the 1.3M LSTM (0: skip)"
     )
+    parser.add_argument("--rates-csv", type=Path, help="append each measurement to this CSV")
+    parser.add_argument(
+        "--project-from", type=Path, help="project from a --rates-csv file; measure nothing"
+    )
     args = parser.parse_args()
+    config = yaml.safe_load(CONFIG.read_text())
+    if args.project_from:
+        print_projection(read_rates(args.project_from), config)
+        return
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
     device = torch.device(args.device)
-    config = yaml.safe_load(CONFIG.read_text())
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     print(
         f"device: {device} ({name or platform.machine()}), torch {torch.__version__}, "
@@ -352,6 +458,10 @@ def main() -> None:
                 measured[runs][model_id] = Rates(per_run, evaluate)
                 total = per_run * runs
                 busy, memory_mb = results[0].utilisation, max(r.peak_mb for r in results)
+                if args.rates_csv:
+                    append_rates(
+                        args.rates_csv, model_id, runs, measured[runs][model_id], busy, memory_mb
+                    )
                 gflops = 6 * params * total / 1e9
                 print(
                     f"{model_id:>14} {model.hidden_size:>6} {params:>9,} {runs:>4} "
@@ -363,21 +473,7 @@ def main() -> None:
     finally:
         workers.close()
 
-    datasets, epochs, dropouts = paper_workload(config)
-    runs_total = len(datasets) * len(measured[packs[0]]) * dropouts
-    print(
-        f"\nprojected wall time of {runs_total} runs ("
-        + ", ".join(
-            f"{d.name}: {d.train_chars:,} train + {d.val_chars:,} val chars" for d in datasets
-        )
-        + f"; {epochs} epochs; the shapes measured above):"
-    )
-    print(f"{'runs per device':>15} {'1 device':>10} {'2 devices':>10}")
-    for runs in packs:
-        one, two = (
-            project_grid(measured[runs], datasets, epochs, dropouts, gpus, runs) for gpus in (1, 2)
-        )
-        print(f"{runs:>15} {_hours(one):>10} {_hours(two):>10}")
+    print_projection(measured, config)
 
     if args.score_chars:
         model = CharRNN(ModelConfig("lstm", VOCAB, 512, 1)).to(device)
