@@ -158,6 +158,11 @@ def _values(store: ModelStore, layer: int, state: str) -> np.ndarray:
             404,
             f"unknown state {state!r}; {store.meta['model_id']} has {', '.join(store.states)}",
         )
+    if (layer, state) not in store.pairs:
+        present = ", ".join(name for number, name in sorted(store.pairs) if number == layer)
+        raise HTTPException(
+            404, f"layer {layer} of {store.meta['model_id']} has no {state!r}; it has {present}"
+        )
     return store.values(layer, state)
 
 

@@ -256,12 +256,16 @@ def write_model_arrays(
     top_ids: np.ndarray,
     top_p: np.ndarray,
     p_target: np.ndarray,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write a model store from (units, positions) arrays per (layer, state) already in memory
-    or memory-mapped: synthetic dumps for the tests and the benchmark."""
+    """Write a model store from (units, positions) arrays per (layer, state) in memory,
+    memory-mapped or read lazily by ``[:, start:stop]`` blocks: synthetic dumps for the tests
+    and the benchmark, imported networks (``visrnn.explorer.imports``). A layer may lack a
+    state (an LSTMVis project may give one layer's cell state only): ``pairs`` then lists
+    those present."""
     layers = sorted({layer for layer, _ in values})
     states = list(dict.fromkeys(state for _, state in values))
-    shapes = {array.shape for array in values.values()}
+    shapes = {tuple(array.shape) for array in values.values()}
     if len(shapes) != 1 or layers != list(range(len(layers))):
         raise ValueError(f"{path}: need one (units, positions) shape and layers 0..L-1")
     ((units, positions),) = shapes
@@ -281,7 +285,10 @@ def write_model_arrays(
             "hidden_size": units,
             "states": states,
             "num_positions": positions,
+            **(extra or {}),
         }
+        if len(values) != len(layers) * len(states):
+            meta["pairs"] = [[layer, state] for layer, state in values]
         _write_predictions(tmp, meta, top_ids, top_p, p_target)
 
 
@@ -338,12 +345,14 @@ class ModelStore:
         self.hidden_size: int = self.meta["hidden_size"]
         self.num_positions: int = self.meta["num_positions"]
         self._maps: dict[tuple[int, str], np.ndarray] = {}
-        for layer in range(self.layers):
-            for state in self.states:
-                if not self._values_path(layer, state).is_file():
-                    raise ValueError(
-                        f"{self._values_path(layer, state)} missing; rerun the explorer rules"
-                    )
+        self.pairs = {(int(layer), str(state)) for layer, state in self.meta.get("pairs", [])}
+        if not self.pairs:
+            self.pairs = {(layer, state) for layer in range(self.layers) for state in self.states}
+        for layer, state in self.pairs:
+            if not self._values_path(layer, state).is_file():
+                raise ValueError(
+                    f"{self._values_path(layer, state)} missing; rerun the explorer rules"
+                )
         self.top_ids = np.load(self.path / "top_ids.npy", mmap_mode="r")
         self.top_p = np.load(self.path / "top_p.npy", mmap_mode="r")
         self.p_target = np.load(self.path / "p_target.npy", mmap_mode="r")
