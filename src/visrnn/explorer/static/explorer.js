@@ -9,8 +9,8 @@ let WINDOW = 120;
 let CELL = 9;
 function setGeometry() {
   const tokens = Boolean(datasets[view.ds] && datasets[view.ds].tokens);
-  WINDOW = tokens ? 24 : 120;
-  CELL = tokens ? 45 : 9;
+  WINDOW = tokens ? 20 : 120;
+  CELL = tokens ? 54 : 9;
 }
 const GUTTER = 0;
 const $ = (id) => document.getElementById(id);
@@ -442,7 +442,7 @@ async function runMatch() {
     li.append(span, (datasets[view.ds].tokens ? " " : "") + after,
       `   @${m.start} len ${m.stop - m.start} ∩${m.intersection} ∪${m.union}`);
     li.dataset.start = m.start; li.dataset.stop = m.stop;
-    li.onclick = () => { view.pos = Math.max(0, m.start - 20); load(); };
+    li.onclick = () => { view.pos = Math.max(0, m.start - Math.floor(WINDOW / 6)); load(); };
     list.appendChild(li);
   });
   drawMinimap(found);
@@ -467,7 +467,7 @@ function drawMinimap(found) {
 
 async function loadTop() {
   const top = await api(`${view.ds}/${view.model}/top`,
-    { layer: view.layer, state: view.state, unit: view.unit, k: 5, width: 60 });
+    { layer: view.layer, state: view.state, unit: view.unit, k: 5, width: datasets[view.ds].tokens ? 14 : 60 });
   $("top-unit").textContent = `${view.unit} (layer ${view.layer} ${view.state})`;
   for (const [key, id] of [["highest", "top-high"], ["lowest", "top-low"]]) {
     const list = $(id);
@@ -481,7 +481,7 @@ async function loadTop() {
         li.appendChild(span);
       });
       li.append(`  ${row.value.toFixed(2)} @${row.position}`);
-      li.onclick = () => { view.pos = Math.max(0, row.position - 20); load(); };
+      li.onclick = () => { view.pos = Math.max(0, row.position - Math.floor(WINDOW / 6)); load(); };
       list.appendChild(li);
     }
   }
