@@ -96,7 +96,8 @@ def _explore_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host",
         default=EXPLORE_HOST,
-        help="address to listen on (default: %(default)s, this machine only)",
+        help="address to listen on (default: %(default)s, this machine only); requests must "
+        "name it or localhost as their Host",
     )
 
 

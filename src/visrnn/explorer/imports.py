@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from visrnn.common.files import write_json
+from visrnn.common.files import read_json, write_json
 from visrnn.explorer.queries import TRANSFORMS
 from visrnn.explorer.store import (
     CHUNK,
@@ -460,17 +460,37 @@ def _read_meta(
     project.tracks[safe_name(track)] = (entry["file"], entry["path"], categories)
 
 
-def content_key(project: Project) -> str:
-    """The cache key: the import's version and the content of lstm.yml and every file."""
+def content_key(project: Project, memo: Path | None = None) -> str:
+    """The cache key: the import's version and the content of lstm.yml and every file.
+
+    Hashing gigabytes of states on every start is slow, so each file's hash is remembered in
+    ``memo`` (a json in the cache) with the size, modification time and inode it had; a file
+    whose three are unchanged is not read again.
+    """
+    known = read_json(memo) if memo is not None and memo.is_file() else {}
     digest = hashlib.sha256(f"import {IMPORT_VERSION} layout {LAYOUT_VERSION}\n".encode())
     digest.update(project.config_path.read_bytes())
     for name in sorted(project.files):
         path = project.files[name]
         digest.update(f"\n{name}\n".encode())
         if path.is_file():
-            with path.open("rb") as handle:
-                while block := handle.read(HASH_CHUNK):
-                    digest.update(block)
+            digest.update(_file_hash(path, known).encode())
+    if memo is not None:
+        write_json(memo, known)
+    return digest.hexdigest()
+
+
+def _file_hash(path: Path, known: dict[str, Any]) -> str:
+    stat = path.stat()
+    signature = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    remembered = known.get(str(path))
+    if remembered and remembered["signature"] == signature:
+        return str(remembered["sha256"])
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_CHUNK):
+            digest.update(block)
+    known[str(path)] = {"signature": signature, "sha256": digest.hexdigest()}
     return digest.hexdigest()
 
 
@@ -499,7 +519,7 @@ def import_project(
                 f"{project.config_path}: the cache {cache} is inside the project; the import "
                 "never writes into a project (give --cache elsewhere)"
             )
-        entry = cache / "lstmvis" / content_key(project)[:32]
+        entry = cache / "lstmvis" / content_key(project, cache / "lstmvis" / "hashes.json")[:32]
         if not (entry / project.name / "explorer" / "done.json").is_file():
             with atomic_directory(entry) as tmp:
                 _build(project, reader, tmp / project.name / "explorer")
