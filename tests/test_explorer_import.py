@@ -5,7 +5,6 @@ including the exact example of docs/explorer-import.md."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from test_explorer import tree_digest
 
 from visrnn import cli
 from visrnn.explorer import imports, queries
@@ -130,15 +130,6 @@ def write_project(root: Path, positions: int = 3000, seed: int = 0) -> dict:
     (root / "phrase.dict").write_text("outside 0\ninside 1\n")
     (root / "lstm.yml").write_text(LSTM_YML)
     return {"ids": ids_array, "spans": spans, "decoy": (decoy, decoy + 4), "inside": inside}
-
-
-def tree_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,16 @@ dir and, when $VISRNN_ARTEFACTS is set, there."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_explorer_browser import browser, page, screenshot  # noqa: F401 (fixtures)
+from test_explorer_browser import browser, page, screenshot, serving  # noqa: F401 (fixtures)
 from test_explorer_import import PLANTED, h5py, vocabulary, write_project
 
 from visrnn.explorer.imports import explorer_roots
 from visrnn.explorer.server import create_app
 
-uvicorn = pytest.importorskip("uvicorn")
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(h5py is None, reason="h5py missing: pip install -r requirements.txt"),
@@ -34,21 +30,8 @@ def project(tmp_path_factory) -> tuple[Path, dict]:
 @pytest.fixture(scope="module")
 def server(project, tmp_path_factory) -> Iterator[str]:
     root, _ = project
-    app = create_app(explorer_roots(root, tmp_path_factory.mktemp("cache")))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the explorer did not start in 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with serving(create_app(explorer_roots(root, tmp_path_factory.mktemp("cache")))) as url:
+        yield url
 
 
 def test_an_imported_project_shows_its_words_and_matches_the_planted_phrases(
