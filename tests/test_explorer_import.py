@@ -65,6 +65,12 @@ meta:
     vis:
       type: discrete
       range: dict
+  surprisal:
+    file: phrase
+    path: surprisal
+    vis:
+      type: scalar
+      range: [0, 1]
   predictions:
     type: wordvec
     file: preds
@@ -122,6 +128,7 @@ def write_project(root: Path, positions: int = 3000, seed: int = 0) -> dict:
         f["words"] = ids_array
     with h5py.File(root / "phrase.h5", "w") as f:
         f["phrase"] = inside.astype(np.int32)
+        f["surprisal"] = rng.random(positions).astype(np.float32)
     with h5py.File(root / "preds.h5", "w") as f:
         f["preds"] = rng.integers(0, len(vocab), (positions, 5)).astype(np.int32)
         f["scores"] = np.sort(rng.dirichlet(np.ones(8), positions)[:, :5], axis=1)[:, ::-1]
@@ -172,6 +179,8 @@ def test_the_project_is_listed_with_its_words_layers_and_tracks(project, importe
     assert meta["default_transforms"]["l1.h"] == "none"  # transform: none in lstm.yml
     phrase = next(t for t in toy["tracks"] if t["name"] == "phrase")
     assert phrase["categories"] == ["outside", "inside"] and phrase["binary"]
+    surprisal = next(t for t in toy["tracks"] if t["name"] == "surprisal")
+    assert not surprisal["binary"] and surprisal["categories"] is None
     text = client.get("/api/toy/text", params={"start": 0, "stop": 30}).json()
     vocab = vocabulary()
     assert text["tokens"] == [vocab[i] for i in planted["ids"][:30]]
@@ -356,6 +365,14 @@ def rewrite(root: Path, file: str, path: str, how) -> None:
         values = how(f[path][...])
         del f[path]
         f[path] = values
+
+
+@needs_h5py
+def test_two_projects_of_one_name_are_refused(tmp_path) -> None:
+    write_project(tmp_path / "a", positions=200)
+    write_project(tmp_path / "b", positions=200, seed=1)
+    with pytest.raises(ProjectError, match="'toy' is also the name of"):
+        explorer_roots(tmp_path, tmp_path.parent / f"{tmp_path.name}-cache")
 
 
 @needs_h5py

@@ -574,7 +574,18 @@ def explorer_roots(
     root = Path(path)
     projects = sorted(root.rglob(PROJECT_FILE))
     roots = [root] if not projects or any(root.glob("*/explorer/text/text.json")) else []
-    return roots + [import_project(config, cache_dir) for config in projects]
+    named: dict[str, Path] = {}
+    for config in projects:
+        entry = import_project(config, cache_dir)
+        (name,) = (p.name for p in entry.iterdir())
+        if name in named:
+            raise ProjectError(
+                f"{config}: name: {name!r} is also the name of {named[name]}; "
+                "give each project its own name"
+            )
+        named[name] = config
+        roots.append(entry)
+    return roots
 
 
 __all__ = [
