@@ -1,8 +1,12 @@
 """The explorer's web app: a FastAPI app over the precomputed layout of a results directory.
 
-Every dataset and model is found by scanning ``RESULTS_DIR/*/explorer/``; requests name
-them, and only names found by that scan are looked up, so no request can reach a path of
-its own making. Everything is opened read-only and memory-mapped.
+Every dataset and model is found by scanning ``RESULTS_DIR/*/explorer/`` (of one directory,
+or of several: a run's results and the cache entries of imported LSTMVis projects,
+``visrnn.explorer.imports.explorer_roots``); requests name them, and only names found by that
+scan are looked up, so no request can reach a path of its own making. Everything is opened
+read-only and memory-mapped. Only requests whose Host header names the bound address or
+localhost are answered (``allowed_host``): another origin's page cannot read the data by
+rebinding its DNS name to 127.0.0.1.
 """
 
 from __future__ import annotations
