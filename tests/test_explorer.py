@@ -33,6 +33,8 @@ from visrnn.inside.signals import structural_signals
 from visrnn.models.recurrent import CharRNN, ModelConfig
 
 POSITIONS, UNITS = 20000, 64
+#: What a browser on this machine sends as Host (the server refuses other names).
+LOCAL = "http://127.0.0.1:8000"
 LSTM = "lstm-1L-syn"
 
 
@@ -43,7 +45,7 @@ def results(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(results: Path) -> TestClient:
-    return TestClient(create_app(results))
+    return TestClient(create_app(results), base_url=LOCAL)
 
 
 def quoted_spans(results: Path) -> list[tuple[int, int]]:
@@ -94,6 +96,86 @@ def test_match_ranks_by_intersection_then_union_then_length() -> None:
     assert len(starts) == 4
     strict, _, _ = queries.match(values, [0, 1], 0.5)
     assert [(m.start, m.stop) for m in strict] == [(20, 26), (10, 12), (2, 5)]
+
+
+def planted_spans() -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Unit 0 on over four spans: one clean (off around it), one with unit 0 on just before
+    (a near miss the off-widths rank lower), one of length 2, one across a document start."""
+    values = np.full((3, 60), -0.5, dtype=np.float16)
+    spans = [(5, 9), (20, 24), (33, 35), (44, 50)]
+    for start, stop in spans:
+        values[0, start:stop] = 0.9
+    values[0, 18] = 0.9  # on two positions before the second span, off just before it
+    values[1, 20:24] = 0.9  # another unit with the second span's pattern
+    return values, spans
+
+
+def test_match_ranks_by_the_off_widths_as_lstmvis_does() -> None:
+    values, _ = planted_spans()
+    plain, _, _ = queries.match(values, [0], 0.5)
+    assert {(m.start, m.stop) for m in plain} == {(5, 9), (18, 19), (20, 24), (33, 35), (44, 50)}
+    assert all(m.intersection == 1 for m in plain)
+    # Off-width 3 before: the second span has unit 0 on at 18, so it is not a match of unit 0
+    # (intersection 0); a width of 1 (LSTMVis's one position) does not see it.
+    wide, _, _ = queries.match(values, [0], 0.5, before=3, after=3)
+    scored = {(m.start, m.stop): m.intersection for m in wide}
+    assert scored[20, 24] == 0 and scored[5, 9] == 1 and scored[33, 35] == 1
+    assert [(m.start, m.stop) for m in wide][-1] in {(20, 24), (18, 19)}
+    narrow, _, _ = queries.match(values, [0], 0.5, before=1, after=1)
+    assert {(m.start, m.stop): m.intersection for m in narrow}[20, 24] == 1
+    # |A∪C| counts the other units with the same on/off pattern: unit 1 at the second span.
+    assert {(m.start, m.stop): m.union for m in narrow}[20, 24] == 2
+
+
+def test_match_phrase_length_range_and_documents() -> None:
+    values, _ = planted_spans()
+    found, starts, _ = queries.match(values, [0], 0.5, min_length=3, max_length=4)
+    assert {(m.start, m.stop) for m in found} == {(5, 9), (20, 24)} and len(starts) == 2
+    exact, _, _ = queries.match(values, [0], 0.5, min_length=2, max_length=2)
+    assert [(m.start, m.stop) for m in exact] == [(33, 35)]
+    # A document starting at 47 splits the last span: no match crosses the boundary, and the
+    # off-width stops at the document's edge (the span at 47 starts its document: no "before").
+    split, _, _ = queries.match(values, [0], 0.5, before=2, after=2, documents=np.array([0, 47]))
+    spans = {(m.start, m.stop): m.intersection for m in split}
+    assert (44, 50) not in spans and spans[47, 50] == 1
+    assert spans[44, 47] == 1  # its "after" would be 47, 48: the next document's, not seen
+    assert queries.runs(np.ones(6, dtype=bool), np.array([0, 2, 4]))[0].tolist() == [0, 2, 4]
+
+
+def test_the_threshold_is_on_the_shown_value() -> None:
+    values = np.zeros((2, 10), dtype=np.float16)
+    values[0, 2:6] = 2.0  # tanh(2) = 0.964
+    values[1, 2:6] = 0.8  # tanh(0.8) = 0.664
+    shown = queries.hypothesis(values, 2, 6, 0.7, transform="tanh")
+    assert shown.selected == [0]
+    assert shown.inside_min[0] == pytest.approx(np.tanh(2.0), abs=1e-3)
+    assert queries.hypothesis(values, 2, 6, 0.7, transform="none").selected == [0, 1]
+    assert queries.raw_threshold(0.5, "tanh") == pytest.approx(np.arctanh(0.5))
+    assert queries.raw_threshold(1.0, "tanh") == float("inf")
+    found, _, _ = queries.match(values, [1], 0.7, transform="tanh")
+    assert found == []
+    assert len(queries.match(values, [1], 0.7)[0]) == 1
+    track = np.zeros(10)
+    track[2:6] = 1
+    pr = queries.precision_recall(values, [0, 1], 0.7, 1, track, min_units=1, transform="tanh")
+    assert pr["precision"] == 1 and pr["recall"] == 1
+    assert queries.default_transform({}, 0, "c") == "tanh"
+    assert queries.default_transform({}, 0, "h") == "none"
+    declared = {"transforms": {"l1.h": "tanh"}}
+    assert queries.default_transform(declared, 1, "h") == "tanh"
+    with pytest.raises(ValueError, match="tanh, none"):
+        queries.shown(values, "log")
+
+
+def test_an_unbounded_states_range_is_its_observed_quantiles() -> None:
+    rng = np.random.default_rng(0)
+    values = (rng.standard_normal((8, 5000)) * 4).astype(np.float16)
+    found = queries.value_range(values, "none", is_bounded=False)
+    assert not found["bounded"]
+    assert found["max"] == pytest.approx(
+        np.quantile(np.abs(values.astype(np.float32)), 0.999), rel=0.1
+    )
+    assert queries.value_range(values, "tanh", is_bounded=True)["max"] == 1.0
 
 
 def test_precision_recall_against_a_binary_track() -> None:
@@ -337,12 +419,62 @@ def test_quote_signal_is_what_the_planted_unit_follows(results) -> None:
     np.testing.assert_array_equal(planted, quotes)
 
 
+def test_match_and_range_endpoints_take_the_off_widths_lengths_and_transform(
+    client, results
+) -> None:
+    spans = quoted_spans(results)
+    common = {"layer": 0, "state": "h", "threshold": 0.5, "units": PLANTED}
+    found = client.get(
+        f"/api/syn/{LSTM}/match", params={**common, "before": 2, "after": 2, "min_length": 10}
+    ).json()
+    assert found["transform"] == "none"
+    assert {(m["start"], m["stop"]) for m in found["matches"]} <= {
+        s for s in spans if s[1] - s[0] >= 10
+    }
+    assert all(m["intersection"] == 1 for m in found["matches"])
+    bad = client.get(f"/api/syn/{LSTM}/match", params={**common, "min_length": 5, "max_length": 2})
+    assert bad.status_code == 400 and "max_length=2 < min_length=5" in bad.json()["detail"]
+    bad = client.get(f"/api/syn/{LSTM}/match", params={**common, "transform": "log"})
+    assert bad.status_code == 400 and "tanh, none" in bad.json()["detail"]
+    c_range = client.get(f"/api/syn/{LSTM}/range", params={"layer": 0, "state": "c"}).json()
+    assert c_range["transform"] == "tanh" and c_range["bounded"] and c_range["max"] == 1
+    raw = client.get(
+        f"/api/syn/{LSTM}/range", params={"layer": 0, "state": "c", "transform": "none"}
+    ).json()
+    assert not raw["bounded"] and 0 < raw["max"] < 1  # the synthetic noise is within ±0.5
+    meta = client.get("/api/datasets").json()["datasets"]["syn"]["models"][LSTM]
+    assert meta["default_transforms"] == {"l0.c": "tanh", "l0.h": "none"}
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example"])
+def test_a_foreign_host_header_is_refused(results, host) -> None:
+    """DNS rebinding: a page from another origin reaching 127.0.0.1 still names its own host."""
+    foreign = TestClient(create_app(results), base_url=f"http://{host}")
+    for url in ("/", "/api/datasets", f"/api/syn/{LSTM}/window?layer=0&state=h&start=0&stop=5"):
+        response = foreign.get(url)
+        assert response.status_code == 421, url
+        assert "DNS rebinding" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8000", "localhost", "localhost:1234", "[::1]:8000", "127.0.0.1"]
+)
+def test_local_host_headers_are_answered(results, host) -> None:
+    assert TestClient(create_app(results), base_url=f"http://{host}").get("/").status_code == 200
+
+
+def test_the_bound_address_is_answered_too(results) -> None:
+    app = create_app(results, host="10.1.2.3")
+    assert TestClient(app, base_url="http://10.1.2.3:8000").get("/").status_code == 200
+    assert TestClient(app, base_url="http://10.1.2.4:8000").get("/").status_code == 421
+
+
 # --- the demo run --------------------------------------------------------------------------
 
 
 @pytest.mark.e2e
 def test_rule_all_builds_the_explorer_and_the_server_serves_it(demo_run) -> None:
-    client = TestClient(create_app(demo_run / "results"))
+    client = TestClient(create_app(demo_run / "results"), base_url=LOCAL)
     found = client.get("/api/datasets").json()["datasets"]
     assert set(found) == {"wp", "lk"}
     for ds, body in found.items():

@@ -4,6 +4,7 @@ go to the test's tmp dir and, when $VISRNN_ARTEFACTS is set, there."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -34,12 +35,13 @@ def results(tmp_path_factory) -> Path:
     return write_synthetic_results(tmp_path_factory.mktemp("browser"), 20000, 128)
 
 
-@pytest.fixture(scope="module")
-def server(results: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(app: object) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1 in a thread; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(results), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -51,6 +53,12 @@ def server(results: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(results: Path) -> Iterator[str]:
+    with serving(create_app(results)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

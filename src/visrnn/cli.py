@@ -82,23 +82,38 @@ def _explore_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "results",
         type=Path,
-        help="results directory of a run (the demo's: .test/results)",
+        help="results directory of a run (the demo's: .test/results), a directory "
+        "visrnn.explorer.imports.write_explorer wrote, or an LSTMVis project directory "
+        "(every lstm.yml under it)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="where LSTMVis projects are converted, once per content "
+        "(default: $XDG_CACHE_HOME/visrnn, else ~/.cache/visrnn)",
     )
     parser.add_argument("--port", type=int, default=EXPLORE_PORT, help="default: %(default)s")
     parser.add_argument(
         "--host",
         default=EXPLORE_HOST,
-        help="address to listen on (default: %(default)s, this machine only)",
+        help="address to listen on (default: %(default)s, this machine only); requests must "
+        "name it or localhost as their Host",
     )
 
 
 def _explore(args: argparse.Namespace) -> int:
+    from visrnn.explorer.imports import ProjectError, explorer_roots
     from visrnn.explorer.server import serve
 
     if not args.results.is_dir():
         print(f"visrnn explore: {args.results} is not a directory", file=sys.stderr)
         return 2
-    serve(args.results, host=args.host, port=args.port)
+    try:
+        roots = explorer_roots(args.results, args.cache)
+    except (ProjectError, ImportError) as error:
+        print(f"visrnn explore: {error}", file=sys.stderr)
+        return 2
+    serve(roots, host=args.host, port=args.port)
     return 0
 
 

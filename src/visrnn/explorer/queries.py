@@ -7,6 +7,12 @@ off-width on each side of it are selected; a *match* finds the other ranges of t
 where the selected units are on; its precision and recall against a binary annotation
 track say how well "these units are on" describes "inside quotes".
 
+Thresholds are on the value the page shows (``TRANSFORMS``): LSTMVis applies ``tanh`` to a
+state unless its ``lstm.yml`` says ``transform: none`` and compares the threshold with the
+transformed value (``data_handler.query_similar_activations`` compares the raw matrix with
+``arctanh(threshold)``); here, too, the stored raw values are compared with the threshold
+mapped back through the transform (``raw_threshold``), so no transformed copy is made.
+
 Only the rows of the selected units are read for a match, and a window of all units is one
 strided slice: neither grows with the number of positions beyond the bytes it touches.
 """
@@ -21,6 +27,95 @@ import numpy as np
 UNION_SPAN = 1000
 #: Candidates (best by intersection, then length) whose union is measured to rank them.
 UNION_CANDIDATES = 64
+#: How a state's stored value becomes the value shown, coloured and thresholded: ``tanh``
+#: (LSTMVis's default ``transform``, and how the page colours an LSTM's unbounded c) or
+#: ``none`` (the raw value; LSTMVis's ``transform: none``).
+TRANSFORMS = ("tanh", "none")
+#: Quantiles of |value| that bound the threshold slider of an unbounded state.
+RANGE_QUANTILES = (0.5, 0.9, 0.99, 0.999)
+#: Positions sampled (in contiguous blocks) to measure an unbounded state's quantiles.
+RANGE_SAMPLE = 65536
+
+
+def default_transform(meta: dict, layer: int, state: str) -> str:
+    """The transform a state is shown with unless the user chooses: the one its store
+    declares (an LSTMVis project's ``transform``), else ``tanh`` for a cell state ``c``
+    (unbounded) and ``none`` for every other state (already in [-1, 1] or [0, 1])."""
+    declared = meta.get("transforms", {}).get(f"l{layer}.{state}")
+    if declared is not None:
+        return str(declared)
+    return "tanh" if state == "c" else "none"
+
+
+def bounded(meta: dict, state: str, transform: str) -> bool:
+    """Whether the shown values lie in [-1, 1]: after ``tanh``; raw, the pipeline's states
+    other than c (h and the gates are squashed). Imported states (their store declares
+    ``transforms``) are not assumed bounded raw: LSTMVis's ``none`` expects, never checks."""
+    if transform == "tanh":
+        return True
+    return "transforms" not in meta and state != "c"
+
+
+def check_transform(transform: str) -> str:
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {', '.join(TRANSFORMS)}, got {transform!r}")
+    return transform
+
+
+def shown(values: np.ndarray, transform: str) -> np.ndarray:
+    """The value the page shows for stored values (float32)."""
+    values = np.asarray(values, dtype=np.float32)
+    return np.tanh(values) if check_transform(transform) == "tanh" else values
+
+
+def raw_threshold(threshold: float, transform: str) -> float:
+    """The stored-value threshold equivalent to ``threshold`` on the shown value.
+
+    tanh is increasing and odd, so ``tanh(v) > t`` is ``v > arctanh(t)`` and ``tanh(v) < -t``
+    is ``v < -arctanh(t)`` (LSTMVis's ``activation_threshold_corrected``); a t of 1 or more
+    is reached by no finite value (infinity), one of -1 or less by every value.
+    """
+    if check_transform(transform) == "none":
+        return float(threshold)
+    if threshold >= 1:
+        return float("inf")
+    if threshold <= -1:
+        return float("-inf")
+    return float(np.arctanh(threshold))
+
+
+def value_range(values: np.ndarray, transform: str, is_bounded: bool) -> dict[str, object]:
+    """What the threshold slider spans: [0, 1] for a bounded shown value; for an unbounded
+    one, 0 to the 99.9th percentile of |value| over ``RANGE_SAMPLE`` positions read in
+    contiguous blocks spread over the text (with the other quantiles, for the page)."""
+    if is_bounded:
+        return {"bounded": True, "max": 1.0, "quantiles": {}}
+    positions = values.shape[1]
+    blocks = 16
+    width = max(1, min(positions, RANGE_SAMPLE) // blocks)
+    starts = np.linspace(0, max(0, positions - width), blocks).astype(np.int64)
+    sample = np.abs(
+        np.concatenate([shown(values[:, s : s + width], transform) for s in np.unique(starts)], 1)
+    )
+    sample = sample[np.isfinite(sample)]
+    quantiles = np.quantile(sample, RANGE_QUANTILES) if sample.size else np.zeros(4)
+    top = float(quantiles[-1]) if sample.size and quantiles[-1] > 0 else 1.0
+    return {
+        "bounded": False,
+        "max": top,
+        "quantiles": {str(q): float(v) for q, v in zip(RANGE_QUANTILES, quantiles, strict=True)},
+    }
+
+
+def document_of(documents: np.ndarray | None, position: int, size: int) -> tuple[int, int]:
+    """[first, last + 1) of the document holding ``position``; ``documents`` are the sorted
+    start positions of the documents (None: the whole text is one)."""
+    if documents is None or len(documents) == 0:
+        return 0, size
+    index = int(np.searchsorted(documents, position, side="right")) - 1
+    first = int(documents[index]) if index >= 0 else 0
+    stop = int(documents[index + 1]) if index + 1 < len(documents) else size
+    return first, stop
 
 
 @dataclass(frozen=True)
@@ -65,14 +160,20 @@ def hypothesis(
     before: int = 0,
     after: int = 0,
     bins: int = 40,
+    transform: str = "none",
+    documents: np.ndarray | None = None,
 ) -> Hypothesis:
     """Units on at every position of ``[start, stop)`` and off over ``before``/``after`` around.
 
+    Values, threshold, scores and the histogram are all of the shown value (``transform``).
+    The off-widths stop at the range's document's edges (``documents``: start positions).
     The histogram is of each unit's signed minimum inside the range: the slider's threshold
     selects exactly the units to its right (those also off around the range).
     """
-    lo, hi = max(0, start - before), min(values.shape[1], stop + after)
-    block = np.asarray(values[:, lo:hi], dtype=np.float32) * sign
+    first, _ = document_of(documents, start, values.shape[1])
+    _, last = document_of(documents, stop - 1, values.shape[1])
+    lo, hi = max(first, start - before), min(last, stop + after)
+    block = shown(values[:, lo:hi], transform) * sign
     inside = block[:, start - lo : stop - lo]
     outside = np.concatenate([block[:, : start - lo], block[:, stop - lo :]], axis=1)
     inside_min = inside.min(axis=1)
@@ -98,18 +199,35 @@ def on_count(values: np.ndarray, units: list[int], threshold: float, sign: int) 
     return signed_on(rows, threshold, sign)
 
 
-def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and stops of the maximal runs of True in ``mask``."""
+def runs(mask: np.ndarray, breaks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and stops of the maximal runs of True in ``mask``; a run never spans a position
+    of ``breaks`` and the one before it (document starts: no match crosses a boundary)."""
     edges = np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if breaks is None or len(breaks) == 0:
+        return starts, stops
+    breaks = np.asarray(breaks, dtype=np.int64)
+    breaks = breaks[(breaks > 0) & (breaks < len(mask))]
+    inside = breaks[mask[breaks] & mask[breaks - 1]]
+    return np.sort(np.concatenate([starts, inside])), np.sort(np.concatenate([stops, inside]))
 
 
 @dataclass(frozen=True)
 class Match:
     start: int
     stop: int
-    intersection: int  # selected units on at every position of the range
-    union: int  # selected units plus other units on at every position of the range
+    intersection: int  # selected units on across the range and off in its off-widths
+    union: int  # selected units plus the other units with the same on/off pattern
+
+
+def _window_any(on: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(units, windows) whether each row of ``on`` is True anywhere in each [lo, hi); empty
+    windows are False. ``on`` has a trailing False column so that hi may be its width - 1."""
+    if len(lo) == 0:
+        return np.zeros((on.shape[0], 0), dtype=bool)
+    bounds = np.stack([lo, np.maximum(hi, lo)], axis=1).reshape(-1)
+    found = np.logical_or.reduceat(on, bounds, axis=1)[:, ::2]
+    return found & (hi > lo)[None, :]
 
 
 def match(
@@ -119,30 +237,60 @@ def match(
     sign: int = 1,
     min_units: int | None = None,
     limit: int = 50,
+    before: int = 0,
+    after: int = 0,
+    min_length: int = 1,
+    max_length: int | None = None,
+    transform: str = "none",
+    documents: np.ndarray | None = None,
 ) -> tuple[list[Match], np.ndarray, np.ndarray]:
     """Ranges where the selected units are on, ranked as LSTMVis ranks them.
 
-    Candidates are the maximal runs where at least ``min_units`` (default: all) of the
-    selected units are on. They rank by |A∩C| descending (A: the selected units, C: the units
-    on across the candidate), then |A∪C| ascending (fewer other units on: a more specific
-    match), then length descending. Two changes from LSTMVis make it answer at a million
-    positions: |A∩C| comes from a per-run OR of the selected rows only (``reduceat``),
-    and |A∪C|, which needs every unit, is measured only for the ``UNION_CANDIDATES`` best
-    candidates by the other two keys, over their first ``UNION_SPAN`` positions. Returns the
+    LSTMVis (``data_handler.query_similar_activations``): candidates are the maximal runs where
+    the selected units are on, of ``phrase_length`` positions if one is given (else at least
+    its ``cut_off`` of 2); each candidate's C is the set of all units on across it and, where
+    its ``constraints`` ask, off (below the threshold) just before and just after it; the
+    candidates rank by |A∩C| descending (A: the selected units), |A∪C| ascending (fewer other
+    units with the pattern: a more specific match), then length descending.
+
+    Here the same, with: candidates are maximal runs where at least ``min_units`` (default:
+    all) selected units are on, split at document starts (``documents``: no match crosses a
+    boundary), of ``min_length``..``max_length`` positions (LSTMVis's ``phrase_length=n`` is
+    ``min_length=max_length=n``); the off-widths are ``before`` and ``after`` positions (LSTMVis
+    checks one position on each side whatever the width it draws; width 1 is its rule), clipped
+    at the document's edges; and, to answer at a million positions, |A∩C| is a per-run OR of
+    the selected rows only (``reduceat``), and |A∪C|, which reads every unit, is measured only
+    for the ``UNION_CANDIDATES`` best candidates by the other two keys, over their first
+    ``UNION_SPAN`` positions. ``threshold`` is on the shown value (``transform``). Returns the
     ranked matches and the starts/stops of every candidate (for the minimap).
     """
-    on = on_count(values, units, threshold, sign)
+    positions = values.shape[1]
+    cut = raw_threshold(threshold, transform)
+    on = on_count(values, units, cut, sign)
     needed = len(units) if min_units is None else min_units
     count = on.sum(axis=0, dtype=np.int16)
-    starts, stops = runs(count >= needed)
+    starts, stops = runs(count >= needed, documents)
+    lengths = stops - starts
+    keep = lengths >= min_length
+    if max_length is not None:
+        keep &= lengths <= max_length
+    starts, stops, lengths = starts[keep], stops[keep], lengths[keep]
     if len(starts) == 0:
         return [], starts, stops
-    # Whether each selected unit is off anywhere in each run: an OR over [start, stop).
-    off = np.concatenate([~on, np.zeros((len(units), 1), dtype=bool)], axis=1)
-    bounds = np.stack([starts, stops], axis=1).reshape(-1)
-    off_in_run = np.logical_or.reduceat(off, bounds, axis=1)[:, ::2]
-    intersection = len(units) - off_in_run.sum(axis=0)
-    lengths = stops - starts
+    if documents is not None and len(documents):
+        docs = np.asarray(documents, dtype=np.int64)
+        index = np.searchsorted(docs, starts, side="right") - 1
+        first = np.where(index >= 0, docs[np.maximum(index, 0)], 0)
+        following = np.concatenate([docs, [positions]])
+        last = following[np.minimum(index + 1, len(docs))]
+    else:
+        first, last = np.zeros_like(starts), np.full_like(stops, positions)
+    lo, hi = np.maximum(first, starts - before), np.minimum(last, stops + after)
+    padded = np.concatenate([on, np.zeros((len(units), 1), dtype=bool)], axis=1)
+    # Whether each selected unit is off anywhere in each run, or on anywhere in its off-widths.
+    off_in_run = _window_any(~padded, starts, stops)
+    on_around = _window_any(padded, lo, starts) | _window_any(padded, stops, hi)
+    intersection = len(units) - (off_in_run | on_around).sum(axis=0)
     order = np.lexsort((-lengths, -intersection))[:UNION_CANDIDATES]
     selected = set(units)
     others = np.array([u for u in range(values.shape[0]) if u not in selected], dtype=np.int64)
@@ -151,8 +299,13 @@ def match(
         start, stop = int(starts[index]), int(stops[index])
         union = len(units)
         if len(others):
-            window = values[:, start : min(stop, start + UNION_SPAN)][others]
-            union += int(signed_on(window, threshold, sign).all(axis=1).sum())
+            left, right = int(lo[index]), min(int(hi[index]), start + UNION_SPAN)
+            window = signed_on(values[:, left:right][others], cut, sign)
+            inside = window[:, start - left : min(stop, start + UNION_SPAN) - left]
+            around = np.concatenate(
+                [window[:, : start - left], window[:, stop - left :]], axis=1
+            ).any(axis=1)
+            union += int((inside.all(axis=1) & ~around).sum())
         found.append(Match(start, stop, int(intersection[index]), union))
     found.sort(key=lambda m: (-m.intersection, m.union, -(m.stop - m.start), m.start))
     return found[:limit], starts, stops
@@ -165,10 +318,11 @@ def precision_recall(
     sign: int,
     track: np.ndarray,
     min_units: int | None = None,
+    transform: str = "none",
 ) -> dict[str, float]:
     """How well "at least ``min_units`` of ``units`` on" predicts a binary track (> 0.5)."""
     positions = min(values.shape[1], len(track))
-    on = on_count(values, units, threshold, sign)[:, :positions]
+    on = on_count(values, units, raw_threshold(threshold, transform), sign)[:, :positions]
     predicted = on.sum(axis=0) >= (len(units) if min_units is None else min_units)
     actual = np.asarray(track[:positions]) > 0.5
     both = int((predicted & actual).sum())

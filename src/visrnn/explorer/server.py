@@ -1,8 +1,12 @@
 """The explorer's web app: a FastAPI app over the precomputed layout of a results directory.
 
-Every dataset and model is found by scanning ``RESULTS_DIR/*/explorer/``; requests name
-them, and only names found by that scan are looked up, so no request can reach a path of
-its own making. Everything is opened read-only and memory-mapped.
+Every dataset and model is found by scanning ``RESULTS_DIR/*/explorer/`` (of one directory,
+or of several: a run's results and the cache entries of imported LSTMVis projects,
+``visrnn.explorer.imports.explorer_roots``); requests name them, and only names found by that
+scan are looked up, so no request can reach a path of its own making. Everything is opened
+read-only and memory-mapped. Only requests whose Host header names the bound address or
+localhost are answered (``allowed_host``): another origin's page cannot read the data by
+rebinding its DNS name to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -41,20 +45,35 @@ RELEASE_RSS_MB = 1024
 Position = Annotated[int, Query(ge=0, description="test-split offset")]
 Threshold = Annotated[float, Query(ge=-100.0, le=100.0)]
 Sign = Annotated[int, Query(description="+1: on above the threshold; -1: on below minus it")]
+Transform = Annotated[
+    str | None,
+    Query(
+        description="tanh or none (the raw value); default: the state's (queries.default_transform)"
+    ),
+]
+OffWidth = Annotated[int, Query(ge=0, le=1000)]
+#: Host header names (without port) always answered, besides the address the server is bound to.
+LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
 class Results:
     """The datasets and models of a results directory that have explorer outputs."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"{self.root} is not a directory; give a results directory")
+    def __init__(self, root: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> None:
+        roots = [root] if isinstance(root, str | os.PathLike) else list(root)
+        self.roots = [Path(r).resolve() for r in roots]
+        self.root = self.roots[0]
+        for directory in self.roots:
+            if not directory.is_dir():
+                raise FileNotFoundError(f"{directory} is not a directory; give a results directory")
         self.texts: dict[str, Path] = {}
         self._opened: dict[tuple[str, str], ModelStore] = {}
         self.models: dict[str, dict[str, Path]] = {}
-        for text_json in sorted(self.root.glob("*/explorer/text/text.json")):
+        found = (p for r in self.roots for p in sorted(r.glob("*/explorer/text/text.json")))
+        for text_json in found:
             ds = text_json.parents[2].name
+            if ds in self.texts:
+                raise ValueError(f"two datasets named {ds!r}: {self.texts[ds]} and {text_json}")
             self.texts[ds] = text_json.parent
             self.models[ds] = {
                 p.parent.name: p.parent
@@ -101,6 +120,38 @@ def _names(names: Sequence[str] | dict[str, Any]) -> str:
     return ", ".join(sorted(names)) or "none (run snakemake to build results/{ds}/explorer)"
 
 
+def host_name(host_header: str) -> str:
+    """The name in a Host header, without its port (``[::1]:8000`` -> ``[::1]``)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def allowed_host(host_header: str | None, bound: str) -> bool:
+    """Whether a request's Host header names this machine as the server knows it: the bound
+    address or a loopback name. A page served from another origin that rebinds its DNS name
+    to 127.0.0.1 still sends its own name as Host, so it gets no data (DNS rebinding)."""
+    if not host_header:
+        return False
+    name = host_name(host_header)
+    return name in LOCAL_NAMES or name == bound.lower() or name == f"[{bound.lower()}]"
+
+
+def _transform(meta: dict[str, Any], layer: int, state: str, transform: str | None) -> str:
+    chosen = transform if transform is not None else queries.default_transform(meta, layer, state)
+    if chosen not in queries.TRANSFORMS:
+        raise HTTPException(
+            400, f"transform must be one of {', '.join(queries.TRANSFORMS)}, got {chosen!r}"
+        )
+    return chosen
+
+
+def _lengths(min_length: int, max_length: int | None) -> None:
+    if max_length is not None and max_length < min_length:
+        raise HTTPException(400, f"max_length={max_length} < min_length={min_length}")
+
+
 def _values(store: ModelStore, layer: int, state: str) -> np.ndarray:
     if not 0 <= layer < store.layers:
         raise HTTPException(
@@ -110,6 +161,11 @@ def _values(store: ModelStore, layer: int, state: str) -> np.ndarray:
         raise HTTPException(
             404,
             f"unknown state {state!r}; {store.meta['model_id']} has {', '.join(store.states)}",
+        )
+    if (layer, state) not in store.pairs:
+        present = ", ".join(name for number, name in sorted(store.pairs) if number == layer)
+        raise HTTPException(
+            404, f"layer {layer} of {store.meta['model_id']} has no {state!r}; it has {present}"
         )
     return store.values(layer, state)
 
@@ -150,14 +206,47 @@ def _json(content: Any) -> JSONResponse:
     return JSONResponse(content)
 
 
+def _model_meta(store: ModelStore) -> dict[str, Any]:
+    """A model's json, with each (layer, state)'s default transform for the page."""
+    defaults = {
+        f"l{layer}.{state}": queries.default_transform(store.meta, layer, state)
+        for layer in range(store.layers)
+        for state in store.states
+    }
+    return {**store.meta, "default_transforms": defaults}
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_range(store: ModelStore, layer: int, state: str, transform: str) -> dict[str, Any]:
+    bounded = queries.bounded(store.meta, state, transform)
+    return queries.value_range(store.values(layer, state), transform, bounded)
+
+
 def _finite(values: np.ndarray, digits: int = 4) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), digits) for v in values]
 
 
-def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
-    """The app serving ``results_dir``'s explorer outputs and the page."""
+def create_app(
+    results_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    host: str = DEFAULT_HOST,
+) -> FastAPI:
+    """The app serving the explorer outputs under ``results_dir`` (one directory or several:
+    a run's results and the cache entries of imported projects) and the page. It answers only
+    requests whose Host header names ``host`` (the address it is bound to) or localhost."""
     results = Results(results_dir)
     app = FastAPI(title="visrnn explorer", docs_url=None, redoc_url=None)
+
+    @app.middleware("http")
+    async def only_this_host(request: Request, call_next: Any) -> Response:
+        if not allowed_host(request.headers.get("host"), host):
+            return JSONResponse(
+                {
+                    "detail": f"Host {request.headers.get('host')!r} is not this server "
+                    f"({host} or localhost); refused (DNS rebinding)"
+                },
+                status_code=421,
+            )
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -190,7 +279,9 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
                 "tracks": [vars(t) for t in text.tracks.values()],
                 "char_classes": text.meta["char_classes"],
                 "symbols": text.meta["symbols"],
-                "models": {m: results.model(ds, m).meta for m in results.models[ds]},
+                "tokens": text.vocabulary is not None,
+                "documents": 1 if text.documents is None else len(text.documents),
+                "models": {m: _model_meta(results.model(ds, m)) for m in results.models[ds]},
             }
         return _json(
             {
@@ -203,14 +294,18 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
     def text(ds: str, start: Position, stop: Position) -> JSONResponse:
         store = results.text(ds)
         _range(start, stop, store.num_positions)
-        return _json(
-            {
-                "start": start,
-                "stop": stop,
-                "text": [int(b) for b in store.text[start:stop]],
-                "tracks": {name: _finite(store.track(name)[start:stop]) for name in store.tracks},
-            }
-        )
+        out: dict[str, Any] = {
+            "start": start,
+            "stop": stop,
+            "text": [int(b) for b in store.text[start:stop]],
+            "tracks": {name: _finite(store.track(name)[start:stop]) for name in store.tracks},
+        }
+        if store.vocabulary is not None:
+            out["tokens"] = store.strings(store.text[start:stop])
+        if store.documents is not None:
+            docs = store.documents
+            out["document_starts"] = docs[(docs >= start) & (docs < stop)].tolist()
+        return _json(out)
 
     @app.get("/api/{ds}/{model}/window")
     def window(
@@ -246,6 +341,8 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         }
         if store.oracle is not None:
             out["oracle"] = store.oracle[start:stop].tolist()
+        if text.vocabulary is not None:
+            out["top_tokens"] = [text.strings(row) for row in store.top_ids[start:stop]]
         if "ngram_loss" in text.tracks:
             out["loss_minus_ngram"] = _finite(loss - text.track("ngram_loss")[start:stop])
         return _json(out)
@@ -260,15 +357,28 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         stop: Position,
         threshold: Threshold,
         sign: Sign = 1,
-        before: Annotated[int, Query(ge=0, le=1000)] = 0,
-        after: Annotated[int, Query(ge=0, le=1000)] = 0,
+        before: OffWidth = 0,
+        after: OffWidth = 0,
+        transform: Transform = None,
     ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         _range(start, stop, store.num_positions)
-        found = queries.hypothesis(values, start, stop, threshold, _sign(sign), before, after)
+        shown = _transform(store.meta, layer, state, transform)
+        found = queries.hypothesis(
+            values,
+            start,
+            stop,
+            threshold,
+            _sign(sign),
+            before,
+            after,
+            transform=shown,
+            documents=results.text(ds).documents,
+        )
         return _json(
             {
+                "transform": shown,
                 "selected": found.selected,
                 "score": _finite(found.score),
                 "inside_min": _finite(found.inside_min),
@@ -288,15 +398,38 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         sign: Sign = 1,
         min_units: Annotated[int | None, Query(ge=1)] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 50,
+        before: OffWidth = 0,
+        after: OffWidth = 0,
+        min_length: Annotated[int, Query(ge=1)] = 1,
+        max_length: Annotated[int | None, Query(ge=1)] = None,
+        transform: Transform = None,
     ) -> JSONResponse:
+        """LSTMVis's match (``queries.match``): ``before``/``after`` are its off-width
+        constraints, ``min_length``..``max_length`` its phrase length."""
         store = results.model(ds, model)
         values = _values(store, layer, state)
         selected = _units(units, store.hidden_size)
         if min_units is not None and min_units > len(selected):
             raise HTTPException(400, f"min_units={min_units} > {len(selected)} selected units")
-        found, starts, _ = queries.match(values, selected, threshold, _sign(sign), min_units, limit)
+        _lengths(min_length, max_length)
+        shown = _transform(store.meta, layer, state, transform)
+        found, starts, _ = queries.match(
+            values,
+            selected,
+            threshold,
+            _sign(sign),
+            min_units,
+            limit,
+            before=before,
+            after=after,
+            min_length=min_length,
+            max_length=max_length,
+            transform=shown,
+            documents=results.text(ds).documents,
+        )
         return _json(
             {
+                "transform": shown,
                 "units": selected,
                 "matches": [vars(m) for m in found],
                 "candidates": len(starts),
@@ -316,10 +449,12 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         track: str,
         sign: Sign = 1,
         min_units: Annotated[int | None, Query(ge=1)] = None,
+        transform: Transform = None,
     ) -> JSONResponse:
         store = results.model(ds, model)
         values = _values(store, layer, state)
         selected = _units(units, store.hidden_size)
+        shown = _transform(store.meta, layer, state, transform)
         text = results.text(ds)
         binary = [name for name, t in text.tracks.items() if t.binary]
         if track not in binary:
@@ -327,9 +462,27 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
         return _json(
             {
                 "track": track,
+                "transform": shown,
                 **queries.precision_recall(
-                    values, selected, threshold, _sign(sign), text.track(track), min_units
+                    values, selected, threshold, _sign(sign), text.track(track), min_units, shown
                 ),
+            }
+        )
+
+    @app.get("/api/{ds}/{model}/range")
+    def value_range(
+        ds: str, model: str, layer: int, state: str, transform: Transform = None
+    ) -> JSONResponse:
+        """What the threshold slider spans for this state as shown: [0, 1] when bounded,
+        else up to its observed 99.9th percentile of |value| (``queries.value_range``)."""
+        store = results.model(ds, model)
+        _values(store, layer, state)  # 404 for an unknown layer or state
+        shown = _transform(store.meta, layer, state, transform)
+        return _json(
+            {
+                "transform": shown,
+                "default_transform": queries.default_transform(store.meta, layer, state),
+                **_cached_range(store, layer, state, shown),
             }
         )
 
@@ -355,25 +508,32 @@ def create_app(results_dir: str | os.PathLike[str]) -> FastAPI:
             for position in queries.top_positions(trace, k, width, lowest):
                 lo = max(0, position - width // 2)
                 hi = min(store.num_positions, lo + width)
-                rows.append(
-                    {
-                        "position": position,
-                        "value": round(float(trace[position]), 4),
-                        "start": lo,
-                        "text": [int(b) for b in text.text[lo:hi]],
-                        "values": _finite(trace[lo:hi]),
-                    }
-                )
+                row = {
+                    "position": position,
+                    "value": round(float(trace[position]), 4),
+                    "start": lo,
+                    "text": [int(b) for b in text.text[lo:hi]],
+                    "values": _finite(trace[lo:hi]),
+                }
+                if text.vocabulary is not None:
+                    row["tokens"] = text.strings(text.text[lo:hi])
+                rows.append(row)
             out[key] = rows
         return _json(out)
 
     return app
 
 
-def serve(results_dir: str | os.PathLike[str], host: str = DEFAULT_HOST, port: int = 8000) -> None:
+def serve(
+    results_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    host: str = DEFAULT_HOST,
+    port: int = 8000,
+) -> None:
     """Run the explorer on ``host:port`` until interrupted."""
     import uvicorn
 
-    app = create_app(results_dir)
-    print(f"visrnn explorer on http://{host}:{port}/ serving {Path(results_dir).resolve()}")
+    app = create_app(results_dir, host=host)
+    roots = [results_dir] if isinstance(results_dir, str | os.PathLike) else results_dir
+    served = ", ".join(str(Path(r).resolve()) for r in roots)
+    print(f"visrnn explorer on http://{host}:{port}/ serving {served}")
     uvicorn.run(app, host=host, port=port, log_level="warning")

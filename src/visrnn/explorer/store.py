@@ -6,7 +6,10 @@ units per query. The explorer reads this layout instead, precomputed once per mo
 
 ``results/{ds}/explorer/text/``
     ``text.npy`` (uint8, the test split's bytes), one ``track.<name>.npy`` (float32) per
-    annotation track, and ``text.json`` describing them.
+    annotation track, and ``text.json`` describing them. A text of tokens other than bytes
+    (words, subwords: an imported network's, ``visrnn.explorer.imports``) keeps token ids in
+    ``text.npy`` and their strings in ``vocabulary.json``; ``documents.npy``, when present,
+    holds the start position of each document (no match crosses one).
 ``results/{ds}/explorer/models/{model}/``
     one ``l<layer>.<state>.npy`` (float16, shape (units, positions)) per layer and state, so
     that a unit's trace is one contiguous run of bytes and a window of all units is one
@@ -47,11 +50,13 @@ LAYOUT_VERSION = 1
 
 @dataclass(frozen=True)
 class Track:
-    """An annotation track: one float32 value per test position."""
+    """An annotation track: one float32 value per test position. A discrete track's values
+    are indices into ``categories`` (its names)."""
 
     name: str
     binary: bool
     description: str
+    categories: tuple[str, ...] | None = None
 
 
 def char_classes(text: np.ndarray) -> np.ndarray:
@@ -110,27 +115,48 @@ def _umask() -> int:
 def write_text_store(
     path: str | os.PathLike[str],
     dataset: str,
-    text: bytes,
+    text: bytes | np.ndarray,
     symbols: list[int],
     tracks: Mapping[Track, np.ndarray],
+    vocabulary: Sequence[str] | None = None,
+    documents: Sequence[int] | np.ndarray | None = None,
 ) -> None:
-    """Write the test text, the vocabulary's bytes (``symbols[id]``) and the tracks."""
+    """Write the test text, the vocabulary's bytes (``symbols[id]``) and the tracks.
+
+    With ``vocabulary``, ``text`` is an array of token ids and ``vocabulary[id]`` each
+    token's string (the predictions' ids index it too); ``documents`` are sorted document
+    start positions.
+    """
+    ids = (
+        np.frombuffer(text, dtype=np.uint8)
+        if isinstance(text, bytes | bytearray)
+        else np.asarray(text)
+    )
+    if vocabulary is not None:
+        ids = ids.astype(np.uint32)
     with atomic_directory(path) as tmp:
-        np.save(tmp / "text.npy", np.frombuffer(text, dtype=np.uint8))
+        np.save(tmp / "text.npy", ids)
         for track, values in tracks.items():
-            if len(values) != len(text):
+            if len(values) != len(ids):
                 raise ValueError(
-                    f"track {track.name!r} has {len(values)} values for {len(text)} characters"
+                    f"track {track.name!r} has {len(values)} values for {len(ids)} positions"
                 )
             np.save(tmp / f"track.{track.name}.npy", np.asarray(values, dtype=np.float32))
+        if vocabulary is not None:
+            write_json(tmp / "vocabulary.json", [str(v) for v in vocabulary])
+        if documents is not None:
+            np.save(tmp / "documents.npy", np.asarray(documents, dtype=np.int64))
         write_json(
             tmp / "text.json",
             {
                 "version": LAYOUT_VERSION,
                 "dataset": dataset,
-                "num_positions": len(text),
+                "num_positions": len(ids),
                 "symbols": [int(b) for b in symbols],
-                "tracks": [vars(track) for track in tracks],
+                "tracks": [
+                    {**vars(track), "categories": list(track.categories or []) or None}
+                    for track in tracks
+                ],
                 "char_classes": list(CHAR_CLASSES),
             },
         )
@@ -211,7 +237,9 @@ def _write_predictions(
     p_target: np.ndarray,
 ) -> None:
     positions = meta["num_positions"]
-    np.save(directory / "top_ids.npy", np.asarray(top_ids, dtype=np.uint16))
+    top_ids = np.asarray(top_ids)
+    wide = top_ids.size and int(top_ids.max()) > np.iinfo(np.uint16).max
+    np.save(directory / "top_ids.npy", top_ids.astype(np.uint32 if wide else np.uint16))
     np.save(directory / "top_p.npy", np.asarray(top_p, dtype=np.float16))
     padded = np.full(positions, np.nan, dtype=np.float32)
     known = min(positions, len(p_target))
@@ -228,12 +256,16 @@ def write_model_arrays(
     top_ids: np.ndarray,
     top_p: np.ndarray,
     p_target: np.ndarray,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write a model store from (units, positions) arrays per (layer, state) already in memory
-    or memory-mapped: synthetic dumps for the tests and the benchmark."""
+    """Write a model store from (units, positions) arrays per (layer, state) in memory,
+    memory-mapped or read lazily by ``[:, start:stop]`` blocks: synthetic dumps for the tests
+    and the benchmark, imported networks (``visrnn.explorer.imports``). A layer may lack a
+    state (an LSTMVis project may give one layer's cell state only): ``pairs`` then lists
+    those present."""
     layers = sorted({layer for layer, _ in values})
     states = list(dict.fromkeys(state for _, state in values))
-    shapes = {array.shape for array in values.values()}
+    shapes = {tuple(array.shape) for array in values.values()}
     if len(shapes) != 1 or layers != list(range(len(layers))):
         raise ValueError(f"{path}: need one (units, positions) shape and layers 0..L-1")
     ((units, positions),) = shapes
@@ -253,7 +285,10 @@ def write_model_arrays(
             "hidden_size": units,
             "states": states,
             "num_positions": positions,
+            **(extra or {}),
         }
+        if len(values) != len(layers) * len(states):
+            meta["pairs"] = [[layer, state] for layer, state in values]
         _write_predictions(tmp, meta, top_ids, top_p, p_target)
 
 
@@ -273,10 +308,22 @@ class TextStore:
         self.meta = read_json(self.path / "text.json")
         _check_version(self.meta, self.path / "text.json")
         self.text = np.load(self.path / "text.npy", mmap_mode="r")
-        self.tracks = {t["name"]: Track(**t) for t in self.meta["tracks"]}
+        self.tracks = {
+            t["name"]: Track(**{**t, "categories": tuple(t.get("categories") or ()) or None})
+            for t in self.meta["tracks"]
+        }
         self._values = {
             name: np.load(self.path / f"track.{name}.npy", mmap_mode="r") for name in self.tracks
         }
+        vocabulary = self.path / "vocabulary.json"
+        self.vocabulary: list[str] | None = read_json(vocabulary) if vocabulary.is_file() else None
+        documents = self.path / "documents.npy"
+        self.documents: np.ndarray | None = np.load(documents) if documents.is_file() else None
+
+    def strings(self, ids: np.ndarray) -> list[str]:
+        """Each token id's string (a text of tokens; ``vocabulary``)."""
+        vocabulary = self.vocabulary or []
+        return [vocabulary[i] if i < len(vocabulary) else "<unk>" for i in np.asarray(ids).tolist()]
 
     @property
     def num_positions(self) -> int:
@@ -298,12 +345,14 @@ class ModelStore:
         self.hidden_size: int = self.meta["hidden_size"]
         self.num_positions: int = self.meta["num_positions"]
         self._maps: dict[tuple[int, str], np.ndarray] = {}
-        for layer in range(self.layers):
-            for state in self.states:
-                if not self._values_path(layer, state).is_file():
-                    raise ValueError(
-                        f"{self._values_path(layer, state)} missing; rerun the explorer rules"
-                    )
+        self.pairs = {(int(layer), str(state)) for layer, state in self.meta.get("pairs", [])}
+        if not self.pairs:
+            self.pairs = {(layer, state) for layer in range(self.layers) for state in self.states}
+        for layer, state in self.pairs:
+            if not self._values_path(layer, state).is_file():
+                raise ValueError(
+                    f"{self._values_path(layer, state)} missing; rerun the explorer rules"
+                )
         self.top_ids = np.load(self.path / "top_ids.npy", mmap_mode="r")
         self.top_p = np.load(self.path / "top_p.npy", mmap_mode="r")
         self.p_target = np.load(self.path / "p_target.npy", mmap_mode="r")

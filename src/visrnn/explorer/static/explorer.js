@@ -2,17 +2,26 @@
 // the explorer's own API. The whole view state lives in the URL (see readURL / writeURL).
 "use strict";
 
-const WINDOW = 120; // characters shown at once
-const CELL = 9; // pixels per character, shared by the text strip, tracks and heatmaps
+// Positions shown at once and pixels per position (shared by the text strip, tracks and
+// heatmaps): a character per 9 pixels; a text of words or subwords (an imported network's)
+// gets wider cells and fewer of them (setGeometry).
+let WINDOW = 120;
+let CELL = 9;
+function setGeometry() {
+  const tokens = Boolean(datasets[view.ds] && datasets[view.ds].tokens);
+  WINDOW = tokens ? 20 : 120;
+  CELL = tokens ? 54 : 9;
+}
 const GUTTER = 0;
 const $ = (id) => document.getElementById(id);
 
 const view = {
   ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
   hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
-  modelB: "", layerB: 0, stateB: "", matched: false,
+  modelB: "", layerB: 0, stateB: "", matched: false, tf: "", minlen: 1, maxlen: null,
 };
-const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB"];
+const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "minlen", "maxlen"];
+let valueRange = { max: 1, bounded: true }; // the shown state's range (/range)
 let datasets = {};
 let palette = { negative: [0.9, 0.22, 0.2], positive: [0.25, 0.45, 0.95] };
 let page = null; // what is shown: text, predictions, values (and valuesB)
@@ -103,6 +112,10 @@ function glyph(byte) {
   return [String.fromCharCode(byte), false];
 }
 
+// The string of position i of a /text (or /top) answer: its token, or its byte's glyph.
+function tokenAt(answer, i) { return answer.tokens ? answer.tokens[i] : glyph(answer.text[i])[0]; }
+function joinTokens(strings) { return strings.join(datasets[view.ds].tokens ? " " : ""); }
+
 function symbolName(id) {
   const symbols = datasets[view.ds].symbols;
   if (id >= symbols.length) return "<unk>";
@@ -113,9 +126,23 @@ function modelMeta(model = view.model) { return datasets[view.ds].models[model];
 
 function unitValue(data, unit, t) { return data.values[unit * data.positions + t]; }
 
-// The colour of a value: the cell state c is unbounded, so it is coloured by tanh(c) as in
-// the paper's Figure 2 (visrnn.inside.cells); every other state is already in [-1, 1] or [0, 1].
-function shade(value, state) { return rgb(state === "c" && value !== null ? Math.tanh(value) : value); }
+// How a state is shown (queries.TRANSFORMS): the user's choice, else the state's default
+// (tanh for an LSTM's unbounded c, as in the paper's Figure 2, or an LSTMVis project's own).
+function transformOf(model, layer, state) {
+  if (view.tf) return view.tf;
+  const defaults = modelMeta(model).default_transforms || {};
+  return defaults[`l${layer}.${state}`] || (state === "c" ? "tanh" : "none");
+}
+function shownValue(value, transform) { return transform === "tanh" ? Math.tanh(value) : value; }
+// The colour of a stored value as shown: an unbounded raw value is scaled by the state's
+// observed range (valueRange.max) so that the colours span it, as the slider does.
+function shade(value, transform, scale = 1) {
+  if (value === null) return rgb(null);
+  return rgb(shownValue(value, transform) / scale);
+}
+function mainShade(value) {
+  return shade(value, transformOf(view.model, view.layer, view.state), valueRange.bounded ? 1 : valueRange.max);
+}
 
 // ---------------------------------------------------------------- selects
 
@@ -147,6 +174,8 @@ function fillSelects() {
   } else { $("layerB").innerHTML = ""; $("stateB").innerHTML = ""; }
   const binary = datasets[view.ds].tracks.filter((t) => t.binary).map((t) => t.name);
   view.track = fill($("track"), binary, view.track || binary[0]);
+  $("transform").value = view.tf;
+  $("minlen").value = view.minlen; $("maxlen").value = view.maxlen ?? "";
   view.unit = Math.min(Math.max(0, view.unit), meta.hidden_size - 1);
   $("pos").value = view.pos; $("unit").value = view.unit; $("sort").value = view.sort;
   $("threshold").value = view.t; $("threshold-value").textContent = view.t;
@@ -157,6 +186,7 @@ function fillSelects() {
 
 async function load() {
   showError("");
+  setGeometry();
   fillSelects();
   writeURL();
   const meta = modelMeta();
@@ -175,7 +205,15 @@ async function load() {
     requests.push(api(`${view.ds}/${view.modelB}/window`,
       { start: view.pos, stop: stopB, layer: view.layerB, state: view.stateB }, true));
   }
-  const [text, predictions, values, valuesB] = await Promise.all(requests);
+  requests.push(api(`${view.ds}/${view.model}/range`,
+    { layer: view.layer, state: view.state, transform: transformOf(view.model, view.layer, view.state) }));
+  const answers = await Promise.all(requests);
+  valueRange = answers.pop();
+  const [text, predictions, values, valuesB] = answers;
+  const slider = $("threshold");
+  slider.max = String(valueRange.max); slider.step = String(valueRange.max / 100);
+  $("threshold-range").textContent = valueRange.bounded ? `(${valueRange.transform}: 0 … 1)`
+    : `(${valueRange.transform}: 0 … ${valueRange.max.toPrecision(3)}, the 99.9th percentile of |value|)`;
   page = { start: view.pos, stop, text, predictions, values, valuesB };
   drawStrip(); drawTracks(); drawHeatmaps();
   if (view.hs !== null && view.he !== null) await runHypothesis(); else drawHypothesis();
@@ -186,14 +224,18 @@ async function load() {
 function drawStrip() {
   const strip = $("strip");
   strip.innerHTML = "";
+  const documentStarts = new Set(page.text.document_starts || []);
   page.text.text.forEach((byte, i) => {
     const span = document.createElement("span");
-    const [g, control] = glyph(byte);
+    const [g, control] = page.text.tokens ? [page.text.tokens[i], false] : glyph(byte);
     span.textContent = g;
+    span.title = g;
+    span.style.width = `${CELL}px`;
     if (control) span.className = "ctl";
     span.dataset.pos = page.start + i;
-    span.style.background = shade(unitValue(page.values, view.unit, i), view.state);
+    span.style.background = mainShade(unitValue(page.values, view.unit, i));
     const p = page.start + i;
+    if (documentStarts.has(p)) span.classList.add("document-start");
     if (view.hs !== null && p >= view.hs && p < view.he) span.classList.add("brushed");
     strip.appendChild(span);
   });
@@ -226,9 +268,13 @@ const ORACLE_COLOURS = ["#fff", "#4477aa", "#66ccee", "#228833", "#ccbb44", "#ee
 function drawTracks() {
   const box = $("tracks");
   box.innerHTML = "";
+  const described = Object.fromEntries(datasets[view.ds].tracks.map((t) => [t.name, t]));
   for (const [name, values] of Object.entries(page.text.tracks)) {
-    const colour = name === "char_class" ? (v) => CLASS_COLOURS[v] || "#000" : grey(values);
-    box.appendChild(trackRow(name, values, colour));
+    const categories = described[name] && described[name].categories;
+    const colour = name === "char_class" || categories ? (v) => CLASS_COLOURS[v % CLASS_COLOURS.length] || "#000" : grey(values);
+    const row = trackRow(name, values, colour);
+    if (categories) row.title = categories.map((c, k) => `${CLASS_COLOURS[k % CLASS_COLOURS.length]}: ${c}`).join("\n");
+    box.appendChild(row);
   }
   box.appendChild(trackRow(`${view.model} loss`, page.predictions.loss, grey(page.predictions.loss)));
   if (page.predictions.oracle) {
@@ -266,7 +312,7 @@ function unitOrder(data) {
 
 function rowHeight(units) { return units > 256 ? 2 : units > 64 ? 4 : 8; }
 
-function drawHeatmap(canvas, data, label, labelText, interactive, state) {
+function drawHeatmap(canvas, data, label, labelText, interactive, colour) {
   const order = unitOrder(data);
   const rh = rowHeight(data.units);
   canvas.width = data.positions * CELL + 6; canvas.height = data.units * rh;
@@ -274,7 +320,7 @@ function drawHeatmap(canvas, data, label, labelText, interactive, state) {
   const selected = new Set(interactive ? chosenUnits() : []);
   order.forEach((u, row) => {
     for (let t = 0; t < data.positions; t++) {
-      ctx.fillStyle = shade(unitValue(data, u, t), state);
+      ctx.fillStyle = colour(unitValue(data, u, t));
       ctx.fillRect(6 + t * CELL, row * rh, CELL, rh);
     }
     ctx.fillStyle = view.pins.includes(u) ? "#000" : selected.has(u) ? "#f90" : u === view.unit ? "#0a0" : "#fff";
@@ -287,11 +333,12 @@ function drawHeatmap(canvas, data, label, labelText, interactive, state) {
 function drawHeatmaps() {
   drawHeatmap($("heatmap"), page.values, $("heat-label"),
     `${view.model} layer ${view.layer} ${view.state}: ${page.values.units} units × ${page.values.positions} positions ` +
-    `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true, view.state);
+    `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true, mainShade);
   $("compare").hidden = !view.modelB;
   if (view.modelB && page.valuesB) {
     drawHeatmap($("heatmapB"), page.valuesB, $("heatB-label"),
-      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false, view.stateB);
+      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false,
+      (v) => shade(v, transformOf(view.modelB, view.layerB, view.stateB)));
   }
 }
 
@@ -300,7 +347,7 @@ function drawHeatmaps() {
 async function runHypothesis() {
   hyp = await api(`${view.ds}/${view.model}/hypothesis`, {
     layer: view.layer, state: view.state, start: view.hs, stop: view.he, threshold: view.t,
-    sign: view.sign, before: view.before, after: view.after,
+    sign: view.sign, before: view.before, after: view.after, transform: valueRange.transform,
   });
   drawHypothesis();
   drawHeatmaps();
@@ -309,7 +356,7 @@ async function runHypothesis() {
 
 function drawHypothesis() {
   $("hyp-range").textContent = view.hs === null ? "drag over the text to select a range"
-    : `positions ${view.hs}–${view.he} (${view.he - view.hs} characters)`;
+    : `positions ${view.hs}–${view.he} (${view.he - view.hs} ${datasets[view.ds].tokens ? "tokens" : "characters"})`;
   const box = $("selected");
   box.innerHTML = "";
   const canvas = $("histogram");
@@ -355,7 +402,7 @@ async function runPrecision() {
   if (!chosenUnits().length || !view.track) { $("precision").textContent = ""; return; }
   const pr = await api(`${view.ds}/${view.model}/precision`, {
     layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t,
-    sign: view.sign, track: view.track,
+    sign: view.sign, track: view.track, transform: valueRange.transform,
   });
   $("precision").textContent =
     `precision ${pr.precision.toFixed(3)}, recall ${pr.recall.toFixed(3)} ` +
@@ -366,29 +413,36 @@ async function runPrecision() {
 async function runMatch() {
   if (!chosenUnits().length) { view.matched = false; return; }
   view.matched = true; writeURL();
+  const lengths = { min_length: view.minlen || 1 };
+  if (view.maxlen) lengths.max_length = view.maxlen;
   const found = await api(`${view.ds}/${view.model}/match`, {
     layer: view.layer, state: view.state, units: unitsParam(), threshold: view.t, sign: view.sign,
+    before: view.before, after: view.after, transform: valueRange.transform, ...lengths,
   });
+  const [ahead, behind] = datasets[view.ds].tokens ? [6, 18] : [20, 50];
   const text = await Promise.all(found.matches.map((m) => api(`${view.ds}/text`, {
-    start: Math.max(0, m.start - 20), stop: Math.min(datasets[view.ds].num_positions, m.start + 50),
+    start: Math.max(0, m.start - ahead), stop: Math.min(datasets[view.ds].num_positions, m.start + behind),
   })));
   $("match-count").textContent =
     `${found.candidates} candidate ranges for units ${found.units.join(", ")}; best ${found.matches.length}, ` +
-    "ranked by selected units on (|A∩C|), then other units on (|A∪C|), then length";
+    `ranked by selected units on and off ${view.before} before / ${view.after} after (|A∩C|), ` +
+    "then other units with that pattern (|A∪C|), then length";
   const list = $("matches");
   list.innerHTML = "";
   found.matches.forEach((m, i) => {
     const li = document.createElement("li");
     const t = text[i];
-    const before = t.text.slice(0, m.start - t.start).map((b) => glyph(b)[0]).join("").padStart(20);
+    const strings = t.text.map((_, k) => tokenAt(t, k));
     const hitLength = Math.min(m.stop - m.start, t.stop - m.start);
-    const hit = t.text.slice(m.start - t.start, m.start - t.start + hitLength).map((b) => glyph(b)[0]).join("");
-    const after = t.text.slice(m.start - t.start + hitLength).map((b) => glyph(b)[0]).join("");
-    li.append(before);
+    const before = joinTokens(strings.slice(0, m.start - t.start)).padStart(datasets[view.ds].tokens ? 40 : 20);
+    const hit = joinTokens(strings.slice(m.start - t.start, m.start - t.start + hitLength));
+    const after = joinTokens(strings.slice(m.start - t.start + hitLength));
+    li.append(before + (datasets[view.ds].tokens ? " " : ""));
     const span = document.createElement("span"); span.className = "hit"; span.textContent = hit;
-    li.append(span, after, `   @${m.start} len ${m.stop - m.start} ∩${m.intersection} ∪${m.union}`);
+    li.append(span, (datasets[view.ds].tokens ? " " : "") + after,
+      `   @${m.start} len ${m.stop - m.start} ∩${m.intersection} ∪${m.union}`);
     li.dataset.start = m.start; li.dataset.stop = m.stop;
-    li.onclick = () => { view.pos = Math.max(0, m.start - 20); load(); };
+    li.onclick = () => { view.pos = Math.max(0, m.start - Math.floor(WINDOW / 6)); load(); };
     list.appendChild(li);
   });
   drawMinimap(found);
@@ -413,7 +467,7 @@ function drawMinimap(found) {
 
 async function loadTop() {
   const top = await api(`${view.ds}/${view.model}/top`,
-    { layer: view.layer, state: view.state, unit: view.unit, k: 5, width: 60 });
+    { layer: view.layer, state: view.state, unit: view.unit, k: 5, width: datasets[view.ds].tokens ? 14 : 60 });
   $("top-unit").textContent = `${view.unit} (layer ${view.layer} ${view.state})`;
   for (const [key, id] of [["highest", "top-high"], ["lowest", "top-low"]]) {
     const list = $(id);
@@ -422,12 +476,12 @@ async function loadTop() {
       const li = document.createElement("li");
       row.text.forEach((b, i) => {
         const span = document.createElement("span");
-        span.textContent = glyph(b)[0];
-        span.style.background = shade(row.values[i], view.state);
+        span.textContent = tokenAt(row, i) + (row.tokens ? " " : "");
+        span.style.background = mainShade(row.values[i]);
         li.appendChild(span);
       });
       li.append(`  ${row.value.toFixed(2)} @${row.position}`);
-      li.onclick = () => { view.pos = Math.max(0, row.position - 20); load(); };
+      li.onclick = () => { view.pos = Math.max(0, row.position - Math.floor(WINDOW / 6)); load(); };
       list.appendChild(li);
     }
   }
@@ -454,11 +508,12 @@ function showTooltip(event) {
   if (p === null || !page) { tip.hidden = true; return; }
   const i = p - page.start;
   const pred = page.predictions;
-  const lines = pred.top_ids[i].map((id, k) => `${symbolName(id).padEnd(6)} ${(pred.top_p[i][k] ?? 0).toFixed(3)}`);
-  const next = i + 1 < page.text.text.length ? glyph(page.text.text[i + 1])[0] : "?";
+  const name = (id, k) => (pred.top_tokens ? `"${pred.top_tokens[i][k]}"` : symbolName(id));
+  const lines = pred.top_ids[i].map((id, k) => `${name(id, k).padEnd(6)} ${(pred.top_p[i][k] ?? 0).toFixed(3)}`);
+  const next = i + 1 < page.text.text.length ? tokenAt(page.text, i + 1) : "?";
   const category = pred.oracle ? `\nerror category: ${modelMeta().oracle_categories[pred.oracle[i]]}` : "";
   tip.textContent = `position ${p}, unit ${view.unit} = ${unitValue(page.values, view.unit, i).toFixed(3)}\n` +
-    `top-5 next characters:\n${lines.join("\n")}\np(target "${next}") = ${pred.p_target[i] ?? "n/a"}${category}`;
+    `top-${lines.length} next ${datasets[view.ds].tokens ? "tokens" : "characters"}:\n${lines.join("\n")}\np(target "${next}") = ${pred.p_target[i] ?? "n/a"}${category}`;
   tip.hidden = false;
   tip.style.left = `${event.pageX + 12}px`; tip.style.top = `${event.pageY + 16}px`;
 }
@@ -493,6 +548,9 @@ function bind() {
   $("sign").onchange = (e) => { view.sign = Number(e.target.value); rehyp(); };
   $("before").onchange = (e) => { view.before = Number(e.target.value); rehyp(); };
   $("after").onchange = (e) => { view.after = Number(e.target.value); rehyp(); };
+  $("transform").onchange = (e) => { view.tf = e.target.value; load().catch(() => {}); };
+  $("minlen").onchange = (e) => { view.minlen = Math.max(1, Number(e.target.value) || 1); writeURL(); };
+  $("maxlen").onchange = (e) => { view.maxlen = e.target.value ? Number(e.target.value) : null; writeURL(); };
   $("match-button").onclick = () => runMatch().catch(() => {});
   const strip = $("strip");
   strip.onmousedown = (e) => { brushFrom = stripPosition(e); if (brushFrom !== null) markBrush(brushFrom, brushFrom); };
