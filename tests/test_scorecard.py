@@ -9,7 +9,7 @@ import ast
 import dataclasses
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import yaml
 
 from visrnn.common.files import read_csv, write_csv
 from visrnn.figures.baselines import best_model_rows
-from visrnn.scorecard.claims import CLAIMS, claims, scorecard_rows
+from visrnn.scorecard.claims import CLAIMS, Block, claims, scorecard_rows
 from visrnn.scorecard.differences import (
     corpus_differences,
     grid_differences,
@@ -35,6 +35,7 @@ from visrnn.scorecard.verdicts import (
     SCORECARD_COLUMNS,
     VERDICTS,
     Outcome,
+    verdict,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -629,3 +630,21 @@ def test_no_paper_number_outside_the_paper_module():
                 found += [f"{path.name}:{node.lineno}: {t}" for t in texts if t in node.value]
     assert found == []
     assert {3_258_246, 1.077, 0.889, 0.42, 0.81, 0.05} <= numbers  # the scan sees them
+
+
+def test_a_claim_may_follow_its_own_verdict_rule():
+    """A claim family whose verdict tolerates some differences names its own rule."""
+    spec = next(s for block in CLAIMS for s in block.specs if s.id == "loss.{ds}.depth")
+
+    def epochs_do_not_matter(passed: bool, differences: Sequence[str]) -> tuple[str, str]:
+        return verdict(passed, [d for d in differences if "epochs" not in d])
+
+    config = paper_config()
+    config["training"]["epochs"] = 2
+    run = paper_run(config=config)
+    (default,) = claims(table=(Block(("wp",), (spec,)),))
+    (own,) = claims(
+        table=(Block(("wp",), (dataclasses.replace(spec, rule=epochs_do_not_matter),)),)
+    )
+    assert default.row(run)["verdict"] == NOT_COMPARABLE
+    assert own.row(run)["verdict"] == REPRODUCED

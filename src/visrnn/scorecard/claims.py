@@ -5,10 +5,16 @@ tables its check reads, and the check (``checks``). The templates' fields are fi
 ``paper_values``, which formats the numbers of ``paper.PAPER``: a number of the paper is
 written once, there, and the claim's text, its ``paper_value`` and its check all follow it.
 
-To add a claim: write its check in ``checks`` (``check(run, ds, paper, **params)``), put the
-paper's numbers it needs in ``paper.Paper`` (and a name for them in ``paper_values`` if the
-text shows them), and add a ``ClaimSpec`` to a block of ``CLAIMS``. A block's claims are made
-for each of its datasets in turn, in the order the scorecard lists them.
+To add a claim:
+
+1. put the paper's numbers it needs in ``paper.Paper`` (thresholds in ``paper.Tolerances``),
+   and a name for them in ``paper_values`` if its text shows them;
+2. write its check in ``checks``: ``check(run, ds, paper, **params) -> Outcome``, raising
+   ``MissingTable`` where the run lacks what the claim is about;
+3. list the columns it reads of a table in ``tables.COLUMNS`` if they are not there yet;
+4. add a ``ClaimSpec`` to a block of ``CLAIMS`` (a block's claims are made for each of its
+   datasets in turn, in the order the scorecard lists them), with a ``rule`` if its verdict
+   follows another rule than ``verdicts.verdict``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from visrnn.scorecard import checks
 from visrnn.scorecard.checks import Check, pct
 from visrnn.scorecard.paper import PAPER, Paper
 from visrnn.scorecard.tables import MissingTable, Run
-from visrnn.scorecard.verdicts import NOT_RUN, Outcome, verdict
+from visrnn.scorecard.verdicts import NOT_RUN, Outcome, VerdictRule, verdict
 from visrnn.scoring.choice import ERROR_THRESHOLD
 
 #: How a claim's text names each corpus.
@@ -83,7 +89,8 @@ class ClaimSpec:
     ``paper_values``), the tables its check reads, the check and its params.
 
     ``each`` = (param, Paper field) makes one claim per key of that field of the paper, passed
-    to the check (and the templates) as ``param``: one claim per oracle family.
+    to the check (and the templates) as ``param``: one claim per oracle family. ``rule`` turns
+    the check's outcome into a verdict (``verdicts.verdict`` by default).
     """
 
     id: str
@@ -94,6 +101,7 @@ class ClaimSpec:
     check: Check
     params: Mapping[str, Any] = field(default_factory=dict)
     each: tuple[str, str] | None = None
+    rule: VerdictRule = verdict
 
 
 @dataclass(frozen=True)
@@ -371,6 +379,7 @@ class Claim:
     check: Check
     params: Mapping[str, Any]
     paper: Paper
+    rule: VerdictRule = verdict
 
     def outcome(self, run: Run) -> Outcome:
         """What the check finds on ``run``, reading only the tables this claim declares."""
@@ -389,7 +398,7 @@ class Claim:
             outcome = self.outcome(run)
         except MissingTable as missing:
             return {**base, "run_value": "", "check": "", "verdict": NOT_RUN, "note": str(missing)}
-        result, why = verdict(outcome.passed, outcome.differences)
+        result, why = self.rule(outcome.passed, outcome.differences)
         return {
             **base,
             "run_value": outcome.run_value,
@@ -420,6 +429,7 @@ def expand(spec: ClaimSpec, ds: str, paper: Paper) -> list[Claim]:
                 spec.check,
                 params,
                 paper,
+                spec.rule,
             )
         )
     return made

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 SCORECARD_COLUMNS = (
@@ -44,8 +44,14 @@ class Outcome:
     note: str = ""
 
 
+#: How a claim turns its check's outcome into (verdict, note): ``verdict`` unless the claim
+#: names another rule.
+VerdictRule = Callable[[bool, Sequence[str]], tuple[str, str]]
+
+
 def verdict(passed: bool, differences: Sequence[str]) -> tuple[str, str]:
-    """The verdict of a computed check, and a note saying what differs from the paper."""
+    """The verdict of a computed check, and a note saying what differs from the paper: any
+    difference in what the claim depends on makes it ``not comparable``."""
     if differences:
         outcome = "passes" if passed else "fails"
         return NOT_COMPARABLE, (
