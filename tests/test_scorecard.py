@@ -649,3 +649,10 @@ def test_a_claim_may_follow_its_own_verdict_rule():
     )
     assert default.row(run)["verdict"] == NOT_COMPARABLE
     assert own.row(run)["verdict"] == REPRODUCED
+
+
+def test_a_value_of_the_wrong_type_names_the_file(tmp_path):
+    path = tmp_path / "splits.csv"
+    path.write_text("split,characters\ntrain,many\n")
+    with pytest.raises(ValueError, match=r"splits.csv: .*'many'"):
+        Run.from_paths(paper_config(), {"wp": {"splits": path}})

@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from visrnn.common.files import read_json
+from visrnn.common.files import REBUILD, read_json
 
 _INT, _FLOAT, _STR = pa.int64(), pa.float64(), pa.string()
 
@@ -144,18 +144,18 @@ def read_table(key: Key, path: str | os.PathLike[str]) -> Any:
     if not header:
         return []
     types = _types(key, header, str(path))
-    table = pa_csv.read_csv(
-        path,
-        convert_options=pa_csv.ConvertOptions(
-            column_types=types,
-            include_columns=list(types),
-            # Values as the writers wrote them: "nan" is a float, "" a string.
-            null_values=[],
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
+    options = pa_csv.ConvertOptions(
+        column_types=types,
+        include_columns=list(types),
+        # Values as the writers wrote them: "nan" is a float, "" a string.
+        null_values=[],
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
     )
-    return table.to_pylist()
+    try:
+        return pa_csv.read_csv(path, convert_options=options).to_pylist()
+    except pa.ArrowInvalid as error:
+        raise ValueError(f"{path}: {error}; {REBUILD}") from error
 
 
 @dataclass(frozen=True)
