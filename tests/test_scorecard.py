@@ -1,33 +1,41 @@
 """Scorecard: on synthetic tables shaped like the paper's results every claim is reproduced;
 one change to a table flips its claim; a demo-like preset makes claims not comparable, a
-missing table makes them not run; on the demo run the card is complete."""
+missing table makes them not run, a missing column is an error and a bug propagates; the
+paper's numbers are written once; on the demo run the card is complete."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
+import ast
+import dataclasses
+import json
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_csv, write_csv
 from visrnn.figures.baselines import best_model_rows
-from visrnn.scorecard import (
+from visrnn.scorecard.claims import CLAIMS, Block, claims, scorecard_rows
+from visrnn.scorecard.differences import (
+    corpus_differences,
+    grid_differences,
+    training_differences,
+)
+from visrnn.scorecard.paper import PAPER, Paper
+from visrnn.scorecard.render import scorecard_markdown
+from visrnn.scorecard.tables import COLUMNS, MissingColumn, Run
+from visrnn.scorecard.verdicts import (
     NOT_COMPARABLE,
     NOT_REPRODUCED,
     NOT_RUN,
-    PAPER,
     REPRODUCED,
     SCORECARD_COLUMNS,
     VERDICTS,
-    Run,
-    claims,
-    corpus_differences,
-    grid_differences,
-    scorecard_markdown,
-    scorecard_rows,
-    training_differences,
+    Outcome,
+    verdict,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -229,11 +237,20 @@ def _oracles(role: str, scale: float, shares: dict[str, float]) -> list[dict[str
     ]
 
 
-def paper_run() -> Run:
-    tables = {
-        (ds, name): table for ds in ("wp", "lk") for name, table in _dataset_tables(ds).items()
-    }
-    return Run(paper_config(), tables)
+#: A run's tables as the tests write them: (dataset, name) -> rows of strings, or a record.
+Tables = dict[tuple[str, str], Any]
+
+
+def paper_tables() -> Tables:
+    return {(ds, name): table for ds in ("wp", "lk") for name, table in _dataset_tables(ds).items()}
+
+
+def paper_run(*changes: Callable[[Tables], None], config: dict | None = None) -> Run:
+    """The paper-like run, after ``changes`` to its tables."""
+    tables = paper_tables()
+    for change in changes:
+        change(tables)
+    return Run.of(config or paper_config(), tables)
 
 
 def verdicts(run: Run) -> dict[str, str]:
@@ -251,8 +268,8 @@ def test_paper_like_tables_reproduce_every_claim():
 
 
 def _set(ds: str, table: str, model: str, column: str, value: object, key: str = "model"):
-    def change(run: Run) -> None:
-        for row in run.tables[(ds, table)]:
+    def change(tables: Tables) -> None:
+        for row in tables[(ds, table)]:
             if row[key] == model:
                 row[column] = str(value)
 
@@ -260,8 +277,8 @@ def _set(ds: str, table: str, model: str, column: str, value: object, key: str =
 
 
 def _corpus(ds: str, key: str, value: int):
-    def change(run: Run) -> None:
-        run.tables[(ds, "corpus")][key] = value
+    def change(tables: Tables) -> None:
+        tables[(ds, "corpus")][key] = value
 
     return change
 
@@ -269,8 +286,8 @@ def _corpus(ds: str, key: str, value: int):
 def _gate(
     ds: str, model: str, layer: int | None, gate: str, column: str, value: float, units: int = 10
 ):
-    def change(run: Run) -> None:
-        for row in run.tables[(ds, "gate_saturation")]:
+    def change(tables: Tables) -> None:
+        for row in tables[(ds, "gate_saturation")]:
             chosen = row["model"] == model and row["gate"] == gate
             if chosen and layer in (None, int(row["layer"])) and int(row["unit"]) < units:
                 row[column] = str(value)
@@ -279,15 +296,15 @@ def _gate(
 
 
 def _replace(ds: str, table: str, rows: list[dict[str, str]]):
-    def change(run: Run) -> None:
-        run.tables[(ds, table)] = rows
+    def change(tables: Tables) -> None:
+        tables[(ds, table)] = rows
 
     return change
 
 
 def _all_losses(ds: str, delta: float):
-    def change(run: Run) -> None:
-        for row in run.tables[(ds, "test_losses")]:
+    def change(tables: Tables) -> None:
+        for row in tables[(ds, "test_losses")]:
             row["test_loss"] = str(float(row["test_loss"]) + delta)
 
     return change
@@ -305,24 +322,24 @@ def _dynamics(ds: str, closest: list[int]):
     )
 
 
-def _rnn_agrees_with_gated(run: Run) -> None:
-    for row in run.tables[("wp", "agreement")]:
+def _rnn_agrees_with_gated(tables: Tables) -> None:
+    for row in tables[("wp", "agreement")]:
         for other in row:
             if other != "model" and row["model"].startswith("rnn") != other.startswith("rnn"):
                 row[other] = "0.95"
 
 
-def _saturated_first_layer(run: Run) -> None:
-    for row in run.tables[("wp", "gate_saturation")]:
+def _saturated_first_layer(tables: Tables) -> None:
+    for row in tables[("wp", "gate_saturation")]:
         if row["layer"] == "1":
             row["left_fraction"], row["right_fraction"] = "0.0", "0.99"
 
 
-def _big_file(run: Run) -> None:
-    run.tables[("lk", "corpus_files")][0]["bytes"] = str(PAPER.corpus_bytes["lk"] // 10)
+def _big_file(tables: Tables) -> None:
+    tables[("lk", "corpus_files")][0]["bytes"] = str(PAPER.corpus_bytes["lk"] // 10)
 
 
-FLIPS: dict[str, Callable[[Run], None]] = {
+FLIPS: dict[str, Callable[[Tables], None]] = {
     "data.wp.characters": _corpus("wp", "bytes", 3_258_246),
     "data.lk.characters": _corpus("lk", "bytes", 6_000_000),
     "data.wp.symbols": _corpus("wp", "symbols", 86),
@@ -359,9 +376,7 @@ FLIPS: dict[str, Callable[[Run], None]] = {
 
 @pytest.mark.parametrize("claim_id", sorted(FLIPS))
 def test_one_change_flips_its_claim(claim_id):
-    run = paper_run()
-    FLIPS[claim_id](run)
-    assert verdicts(run)[claim_id] == NOT_REPRODUCED
+    assert verdicts(paper_run(FLIPS[claim_id]))[claim_id] == NOT_REPRODUCED
 
 
 def test_every_claim_kind_has_a_flip():
@@ -375,11 +390,10 @@ def test_every_claim_kind_has_a_flip():
 
 
 def test_demo_like_preset_is_not_comparable_and_says_why():
-    run = paper_run()
-    run.config = copy.deepcopy(run.config)
-    run.config["training"]["epochs"] = 2
-    run.config["datasets"]["lk"]["max_bytes"] = 120_000
-    rows = {row["id"]: row for row in scorecard_rows(run)}
+    config = paper_config()
+    config["training"]["epochs"] = 2
+    config["datasets"]["lk"]["max_bytes"] = 120_000
+    rows = {row["id"]: row for row in scorecard_rows(paper_run(config=config))}
     assert rows["loss.wp.best_recurrent"]["verdict"] == NOT_COMPARABLE
     assert "2 epochs (paper 50)" in rows["loss.wp.best_recurrent"]["note"]
     assert "check passes" in rows["loss.wp.best_recurrent"]["note"]
@@ -388,29 +402,104 @@ def test_demo_like_preset_is_not_comparable_and_says_why():
 
 
 def test_missing_table_is_not_run():
-    run = paper_run()
-    del run.tables[("lk", "closing_brace")]
-    del run.tables[("wp", "oracles")]
-    found = verdicts(run)
+    def drop(tables: Tables) -> None:
+        del tables[("lk", "closing_brace")]
+        del tables[("wp", "oracles")]
+
+    found = verdicts(paper_run(drop))
     assert found["brace.lk.peak"] == found["errors.wp.share_memory"] == NOT_RUN
     assert found["brace.lk.lstm_wins"] == NOT_RUN and found["loss.wp.depth"] == REPRODUCED
 
 
-def test_a_table_of_another_layout_is_not_run():
-    run = paper_run()
-    for row in run.tables[("wp", "training_dynamics")]:
-        row["epoch"] = row.pop("iteration")
-    row = next(r for r in scorecard_rows(run) if r["id"] == "dynamics.wp.order")
-    assert row["verdict"] == NOT_RUN and "lacks column 'iteration'" in row["note"]
+def test_a_table_of_another_layout_is_an_error_naming_table_and_column():
+    def rename(tables: Tables) -> None:
+        for row in tables[("wp", "training_dynamics")]:
+            row["epoch"] = row.pop("iteration")
+
+    with pytest.raises(
+        MissingColumn, match=r"training_dynamics table of dataset 'wp'.*'iteration'"
+    ):
+        paper_run(rename)
+
+
+def test_a_missing_column_on_disk_names_the_file(tmp_path):
+    path = tmp_path / "baselines.csv"
+    path.write_text("kind,n,model,test_loss\nngram,1,ngram-1,2.0\n")
+    with pytest.raises(MissingColumn, match=r"baselines.csv\).*'bootstrap_std'"):
+        Run.from_paths(paper_config(), {"wp": {"baselines": path}})
+    json_path = tmp_path / "corpus.json"
+    json_path.write_text('{"bytes": 10}')
+    with pytest.raises(MissingColumn, match="'symbols'"):
+        Run.from_paths(paper_config(), {"wp": {"corpus": json_path}})
+
+
+def test_a_bug_in_a_check_propagates():
+    """Only a missing table means "not run": an error in a check is no verdict."""
+    claim = next(c for c in claims() if c.id == "loss.wp.depth")
+
+    def buggy(run: Run, ds: str, paper: Paper) -> Outcome:
+        return Outcome(str(run.table(ds, "test_losses")[0]["no such column"]), "", True)
+
+    with pytest.raises(KeyError, match="no such column"):
+        dataclasses.replace(claim, check=buggy).row(paper_run())
+
+    def divides(run: Run, ds: str, paper: Paper) -> Outcome:
+        raise ZeroDivisionError("a bug")
+
+    with pytest.raises(ZeroDivisionError):
+        dataclasses.replace(claim, check=divides).row(paper_run())
+
+
+def test_a_check_reads_only_the_tables_its_claim_declares():
+    claim = next(c for c in claims() if c.id == "loss.wp.depth")
+
+    def reads_more(run: Run, ds: str, paper: Paper) -> Outcome:
+        run.table(ds, "baselines")
+        return Outcome("", "", True)
+
+    with pytest.raises(RuntimeError, match="does not declare"):
+        dataclasses.replace(claim, check=reads_more).row(paper_run())
+    declared = {name for block in CLAIMS for spec in block.specs for name in spec.tables}
+    assert declared == set(COLUMNS)
+
+
+def test_tables_on_disk_read_with_their_types(tmp_path):
+    """The CSV files give the same typed rows as the tables in memory, hence the same card."""
+    tables = paper_tables()
+    paths: dict[str, dict[str, Path]] = {}
+    for (ds, name), table in tables.items():
+        path = tmp_path / ds / f"{name}.csv"
+        path.parent.mkdir(exist_ok=True)
+        if isinstance(table, dict):
+            path = path.with_suffix(".json")
+            path.write_text(json.dumps(table))
+        else:
+            write_csv(path, table, list(table[0]))
+        paths.setdefault(ds, {})[name] = path
+    on_disk = Run.from_paths(paper_config(), paths)
+    assert on_disk.tables == Run.of(paper_config(), tables).tables
+    losses = on_disk.table("wp", "test_losses")
+    assert isinstance(losses[0]["layers"], int) and isinstance(losses[0]["test_loss"], float)
+    assert scorecard_rows(on_disk) == scorecard_rows(paper_run())
+
+
+def test_an_empty_bucket_reads_as_nan(tmp_path):
+    path = tmp_path / "closing_brace.csv"
+    path.write_text("model,bucket,lower,upper,count,mean_p\nlstm-1L-1k,1-20,0,20,0,nan\n")
+    (row,) = Run.from_paths(paper_config(), {"lk": {"closing_brace": path}}).table(
+        "lk", "closing_brace"
+    )
+    assert row["count"] == 0 and math.isnan(row["mean_p"])
 
 
 def test_a_grid_without_a_type_or_n_leaves_its_claims_not_run():
-    run = paper_run()
-    losses = run.tables[("wp", "test_losses")]
-    run.tables[("wp", "test_losses")] = [row for row in losses if row["type"] == "lstm"]
-    baselines = run.tables[("lk", "baselines")]
-    run.tables[("lk", "baselines")] = [row for row in baselines if row["n"] != "20"]
-    found = verdicts(run)
+    def shrink(tables: Tables) -> None:
+        losses = tables[("wp", "test_losses")]
+        tables[("wp", "test_losses")] = [row for row in losses if row["type"] == "lstm"]
+        baselines = tables[("lk", "baselines")]
+        tables[("lk", "baselines")] = [row for row in baselines if row["n"] != "20"]
+
+    found = verdicts(paper_run(shrink))
     assert found["loss.wp.gated_beat_rnn"] == found["saturation.wp.gru_first_layer"] == NOT_RUN
     assert found["loss.lk.ngram"] == found["loss.lk.recurrent_beats_ngram"] == NOT_RUN
     assert found["loss.wp.best_recurrent"] == found["saturation.wp.integrators"] == REPRODUCED
@@ -431,6 +520,7 @@ def test_markdown_counts_verdicts():
     assert text.count("\n| ") == len(rows) + 1
 
 
+@pytest.mark.e2e
 def test_demo_run_scorecard(demo_run):
     """The demo's card has every claim, and its tiny preset makes none of them 'reproduced'."""
     rows = read_csv(demo_run / "results" / "scorecard.csv")
@@ -461,3 +551,108 @@ def test_best_model_rows_name_every_role():
     lstm_only = [row for row in tables["test_losses"] if row["type"] == "lstm"]
     roles = [row["role"] for row in best_model_rows(lstm_only, [])]
     assert "best GRU" not in roles and "best n-gram" not in roles and "best LSTM" in roles
+
+
+def _changed(paper: Paper, name: str, key: str | None, value: Any) -> Paper:
+    if key is None:
+        return dataclasses.replace(paper, **{name: value})
+    return dataclasses.replace(paper, **{name: {**getattr(paper, name), key: value}})
+
+
+#: claim id -> (a field of the paper, its key or None, a new value, how the claim shows it).
+PAPER_CHANGES: dict[str, tuple[str, str | None, Any, str]] = {
+    "data.lk.characters": ("characters", "lk", 6_000_000, "6,000,000"),
+    "data.wp.symbols": ("symbols", "wp", 86, "86"),
+    "data.wp.split": ("split", "wp", (0.7, 0.15, 0.15), "70 / 15 / 15"),
+    "data.lk.seed_spread": ("ngram_loss", "lk", 1.5, "1.5"),
+    "budgets.wp": ("budget_parameters", None, (60_000, 130_000, 400_000, 1_300_000), "60K / "),
+    "loss.wp.best_recurrent": ("recurrent_loss", "wp", 1.2, "1.2"),
+    "loss.lk.ngram": ("ngram_loss", "lk", 0.7, "0.7"),
+    "dynamics.wp.order": ("dynamics_nnn", None, frozenset({1, 2, 3, 4, 5}), "4 -> 5"),
+    "brace.lk.peak": ("brace_peak", None, 120, "120"),
+    "errors.wp.large_rate": ("error_rates", "large", 0.3, "30%"),
+    "errors.wp.share_memory": ("oracle_shares", "memory", 0.2, "20.0%"),
+    "errors.wp.scaling_ngram": ("scaling_ngram_share", None, 0.5, "50%"),
+}
+
+
+@pytest.mark.parametrize("claim_id", sorted(PAPER_CHANGES))
+def test_a_paper_value_changes_the_claim_text_value_and_check(claim_id):
+    """A number of the paper is written once (paper.PAPER): changed there, the claim shows the
+    new value and its check tests it."""
+    name, key, value, shown = PAPER_CHANGES[claim_id]
+    paper = _changed(PAPER, name, key, value)
+    before = next(c for c in claims() if c.id == claim_id)
+    after = next(c for c in claims(paper) if c.id == claim_id)
+    assert shown in after.claim + after.paper_value
+    assert (before.claim, before.paper_value) != (after.claim, after.paper_value)
+    run = paper_run()
+    assert before.row(run)["verdict"] == REPRODUCED
+    assert after.row(run)["verdict"] != REPRODUCED
+
+
+def _paper_numbers(value: Any) -> set[float]:
+    """The numbers of the paper and of its tolerances that a reader would recognise: every
+    float, and every int from 10 on."""
+    if dataclasses.is_dataclass(value):
+        return set().union(
+            *(_paper_numbers(getattr(value, f.name)) for f in dataclasses.fields(value))
+        )
+    if isinstance(value, dict):
+        return set().union(*map(_paper_numbers, value.values()))
+    if isinstance(value, tuple | frozenset):
+        return set().union(*map(_paper_numbers, value))
+    if isinstance(value, float) or (isinstance(value, int) and value >= 10):
+        return {value}
+    return set()
+
+
+def _typed_number(value: float) -> tuple[type, float]:
+    return type(value), value
+
+
+def test_no_paper_number_outside_the_paper_module():
+    """The checks, claims and rendering take the paper's numbers and tolerances from
+    ``PAPER``: none of them holds one as a literal, nor its formatted text."""
+    numbers = _paper_numbers(PAPER) | set(PAPER.corpus_bytes.values())
+    texts = {f"{n:,}" for n in numbers if isinstance(n, int) and n >= 1000}
+    typed = set(map(_typed_number, numbers))  # 3.0 std is a paper number, 3 buckets not
+    package = REPO / "src" / "visrnn" / "scorecard"
+    found = []
+    for path in sorted(package.glob("*.py")):
+        if path.name == "paper.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+                continue
+            if isinstance(node.value, int | float) and _typed_number(node.value) in typed:
+                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+            if isinstance(node.value, str):
+                found += [f"{path.name}:{node.lineno}: {t}" for t in texts if t in node.value]
+    assert found == []
+    assert {3_258_246, 1.077, 0.889, 0.42, 0.81, 0.05} <= numbers  # the scan sees them
+
+
+def test_a_claim_may_follow_its_own_verdict_rule():
+    """A claim family whose verdict tolerates some differences names its own rule."""
+    spec = next(s for block in CLAIMS for s in block.specs if s.id == "loss.{ds}.depth")
+
+    def epochs_do_not_matter(passed: bool, differences: Sequence[str]) -> tuple[str, str]:
+        return verdict(passed, [d for d in differences if "epochs" not in d])
+
+    config = paper_config()
+    config["training"]["epochs"] = 2
+    run = paper_run(config=config)
+    (default,) = claims(table=(Block(("wp",), (spec,)),))
+    (own,) = claims(
+        table=(Block(("wp",), (dataclasses.replace(spec, rule=epochs_do_not_matter),)),)
+    )
+    assert default.row(run)["verdict"] == NOT_COMPARABLE
+    assert own.row(run)["verdict"] == REPRODUCED
+
+
+def test_a_value_of_the_wrong_type_names_the_file(tmp_path):
+    path = tmp_path / "splits.csv"
+    path.write_text("split,characters\ntrain,many\n")
+    with pytest.raises(ValueError, match=r"splits.csv: .*'many'"):
+        Run.from_paths(paper_config(), {"wp": {"splits": path}})

@@ -18,7 +18,10 @@ import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
 from visrnn.common.files import read_csv
-from visrnn.scorecard import PAPER, VERDICTS, claims, scorecard_markdown
+from visrnn.scorecard.claims import claims
+from visrnn.scorecard.paper import PAPER
+from visrnn.scorecard.render import scorecard_markdown
+from visrnn.scorecard.verdicts import VERDICTS
 from visrnn.scoring.scores import read_scores
 from visrnn.training.loop import batches_per_epoch
 

@@ -288,7 +288,8 @@ def final_outputs():
 
 
 def scorecard_tables():
-    """(dataset, table name) -> path of every table the scorecard reads that this config makes."""
+    """dataset -> table name -> path of every table the scorecard reads that this config
+    makes."""
     tables = {}
     for ds in DATASETS:
         names = {
@@ -310,9 +311,7 @@ def scorecard_tables():
             names["oracles_comparison"] = "tables/oracles_comparison.csv"
         if ds in kernel_datasets():
             names["ngram_seeds"] = "tables/ngram_seeds.csv"
-        tables.update(
-            {(ds, name): f"results/{ds}/{path}" for name, path in names.items()}
-        )
+        tables[ds] = {name: f"results/{ds}/{path}" for name, path in names.items()}
     return tables
 
 
@@ -346,6 +345,6 @@ def get_seed_draws(wildcards):
     return draws
 
 
-def get_scorecard_tables(wildcards):
-    """The scorecard's table inputs, named ``{dataset}__{table}``."""
-    return {f"{ds}__{name}": path for (ds, name), path in scorecard_tables().items()}
+def get_scorecard_inputs(wildcards):
+    """The scorecard's table inputs (its params name them: ``scorecard_tables``)."""
+    return [path for tables in scorecard_tables().values() for path in tables.values()]

@@ -4,7 +4,7 @@ from visrnn.common.files import read_csv, write_csv
 from visrnn.common.runner import script
 from visrnn.figures.baselines import baseline_rows
 from visrnn.figures.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
-from visrnn.scorecard import PAPER, PAPER_LOSSES
+from visrnn.scorecard.paper import PAPER
 from visrnn.scoring.scores import read_scores
 
 with script(snakemake) as log:
@@ -24,7 +24,7 @@ with script(snakemake) as log:
     comparable = snakemake.params.reference_ngram == PAPER.reference_ngram
     plot_seed_spread(
         rows,
-        PAPER_LOSSES.get(("ngram", ds)) if comparable else None,
+        PAPER.ngram_loss.get(ds) if comparable else None,
         snakemake.output.figure,
         f"{ds}: the file draw against the n-gram's test loss",
     )
