@@ -4,7 +4,6 @@
 
 const WINDOW = 120; // characters shown at once
 const CELL = 9; // pixels per character, shared by the text strip, tracks and heatmaps
-const GUTTER = 0;
 const $ = (id) => document.getElementById(id);
 
 const view = {
