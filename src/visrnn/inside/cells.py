@@ -203,17 +203,14 @@ def render_html(text: bytes, values: np.ndarray, title: str) -> str:
     """
     array = _check_lengths(text, values)
     colors = value_to_rgb(array)
-    chars = []
-    for index, value in enumerate(array):
-        content, css_class = display_char(text, index)
-        chars.append(
-            {
-                "content": content,
-                "css_class": css_class,
-                "color": hex_color(colors[index]),
-                "hover": f"{index}: {symbol_name(text[index])} {value:+.3f}",
-            }
+    chars = [  # (content, CSS class, background, hover text) per byte
+        (
+            *display_char(text, index),
+            hex_color(colors[index]),
+            f"{index}: {symbol_name(text[index])} {value:+.3f}",
         )
+        for index, value in enumerate(array)
+    ]
     low, high = (hex_color(rgb) for rgb in value_to_rgb(np.array([-1.0, 1.0])))
     return render_page("cell.html.j2", title=title, chars=chars, low=low, high=high)
 
