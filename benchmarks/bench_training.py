@@ -50,7 +50,7 @@ import torch
 import yaml
 
 from visrnn.common.determinism import reproducible
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.data.splits import split_bounds
 from visrnn.models.grid import ModelSpec, budget_parameters, model_grid, parameter_count
 from visrnn.models.recurrent import CharRNN, ModelConfig
@@ -274,7 +274,7 @@ def _epoch(model: CharRNN, ids: np.ndarray, device: torch.device, tmp: str) -> f
         fingerprint="bench",
         checkpoint_meta={},
     )
-    return float(read_csv(paths.log)[0]["chars_per_second"])
+    return read_table(paths.log)[0]["chars_per_second"]
 
 
 class _Utilisation:

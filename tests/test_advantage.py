@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.data.splits import Vocab
 from visrnn.figures.advantage import (
     LEADING_COLUMNS,
@@ -85,5 +85,5 @@ def test_plot_from_csv_rows(tmp_path) -> None:
     vocab, target, p_a, p_b = _crafted()
     rows = leading_characters(*per_character_means(target, p_a, p_b, vocab.size), vocab, "a", "b")
     write_csv(tmp_path / "leading.csv", rows, LEADING_COLUMNS)
-    plot_leading_characters(read_csv(tmp_path / "leading.csv"), "a", "b", tmp_path / "lead.png")
+    plot_leading_characters(read_table(tmp_path / "leading.csv"), "a", "b", tmp_path / "lead.png")
     assert (tmp_path / "lead.png").stat().st_size > 1000

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.figures.agreement import (
     agreement_matrix,
     agreement_rows,
@@ -84,9 +84,9 @@ def test_plot_and_rows(tmp_path) -> None:
     agreement = np.eye(4)
     agreement[0, 1] = agreement[1, 0] = 0.25
     write_csv(tmp_path / "agreement.csv", agreement_rows(agreement, ids), ["model", *ids])
-    rows = read_csv(tmp_path / "agreement.csv")
+    rows = read_table(tmp_path / "agreement.csv")
     assert [row["model"] for row in rows] == ids
-    assert float(rows[1]["lstm-1L-64"]) == 0.25
+    assert rows[1]["lstm-1L-64"] == 0.25
 
 
 def test_plot_refuses_unparseable_model_ids(tmp_path) -> None:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.figures.braces import (
     BRACE_COLUMNS,
     bucket_labels,
@@ -110,5 +110,5 @@ def test_plot_from_csv_rows(tmp_path) -> None:
     text = b"{" + b" " * 30 + b"}{ }"
     rows = closing_brace_rows(text, {"lstm": np.full(len(text), 0.5), "ngram": np.zeros(len(text))})
     write_csv(tmp_path / "braces.csv", rows, BRACE_COLUMNS)
-    plot_closing_brace(read_csv(tmp_path / "braces.csv"), tmp_path / "braces.png")
+    plot_closing_brace(read_table(tmp_path / "braces.csv"), tmp_path / "braces.png")
     assert (tmp_path / "braces.png").stat().st_size > 1000

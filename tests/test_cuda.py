@@ -22,7 +22,7 @@ from test_devices import _Job
 
 from visrnn.common.determinism import reproducible
 from visrnn.common.devices import RUNS_PER_GPU_ENV
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.inside.activations import ActivationDump, dump_activations
 from visrnn.models.checkpoints import load_checkpoint
 from visrnn.models.gates import ACTIVATIONS, GRU_VARIANTS
@@ -179,8 +179,8 @@ def test_a_killed_cuda_run_resumes_bitwise_equal(
     for (key, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), (key, unsafe)
     columns = ("epoch", "train_loss", "val_loss")
-    assert [[r[c] for c in columns] for r in read_csv(whole / "train_log.csv")] == [
-        [r[c] for c in columns] for r in read_csv(resumed / "train_log.csv")
+    assert [[r[c] for c in columns] for r in read_table(whole / "train_log.csv")] == [
+        [r[c] for c in columns] for r in read_table(resumed / "train_log.csv")
     ]
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import yaml
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.data.splits import split_bounds
 from visrnn.figures.dynamics import (
     DYNAMICS_COLUMNS,
@@ -102,7 +102,7 @@ def test_plot_from_csv_rows(tmp_path) -> None:
         for n in (1, 2, 10)
     ]
     write_csv(tmp_path / "dynamics.csv", rows, DYNAMICS_COLUMNS)
-    plot_dynamics(read_csv(tmp_path / "dynamics.csv"), tmp_path / "dynamics.png")
+    plot_dynamics(read_table(tmp_path / "dynamics.csv"), tmp_path / "dynamics.png")
     assert (tmp_path / "dynamics.png").stat().st_size > 1000
 
 

@@ -251,34 +251,34 @@ def test_select_model_by_selector():
         {
             "model": "lstm-3L-1.3m",
             "type": "lstm",
-            "layers": "3",
+            "layers": 3,
             "budget": "1.3m",
-            "parameters": "3000000",
-            "test_loss": "1.08",
+            "parameters": 3000000,
+            "test_loss": 1.08,
         },
         {
             "model": "lstm-2L-50k",
             "type": "lstm",
-            "layers": "2",
+            "layers": 2,
             "budget": "50k",
-            "parameters": "50000",
-            "test_loss": "1.44",
+            "parameters": 50000,
+            "test_loss": 1.44,
         },
         {
             "model": "lstm-1L-50k",
             "type": "lstm",
-            "layers": "1",
+            "layers": 1,
             "budget": "50k",
-            "parameters": "50100",
-            "test_loss": "1.40",
+            "parameters": 50100,
+            "test_loss": 1.40,
         },
         {
             "model": "gru-1L-50k",
             "type": "gru",
-            "layers": "1",
+            "layers": 1,
             "budget": "50k",
-            "parameters": "50000",
-            "test_loss": "1.30",
+            "parameters": 50000,
+            "test_loss": 1.30,
         },
     ]
     assert select_model(rows, "best") == "lstm-3L-1.3m"
@@ -303,6 +303,11 @@ def test_pages_highlight_the_errors_and_box_the_earlier_occurrence(tmp_path):
     assert '<span class="mem">Mary</span>' in page
     assert '<span class="err">&amp;</span>' in page and "&lt;" in page
     assert "100-memory" in page and "punctuation" in page
+
+    script = TextWords.build(b"<script>x</script> <script>", b"", 100)
+    p = scores_for(script.text, [at(script.text, b"x")])
+    page = render_examples(script, peel(p < 0.5, oracles(script, p, {}, {"order": []})), "t")
+    assert "<script>" not in page and "&lt;script&gt;" in page
 
     rows = oracle_rows("lstm-1L-x", "large", steps, len(text) - 1)
     plot_oracle_pie(rows, len(text) - 1, tmp_path / "pie.png")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.figures.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
 
 NAMES = ("lstm", "nnn", "ngram")
@@ -71,7 +71,7 @@ def test_plot_writes_a_venn_diagram_from_csv_rows(tmp_path) -> None:
     write_csv(
         tmp_path / "overlap.csv", error_overlap(_scores_with_known_regions()), OVERLAP_COLUMNS
     )
-    plot_error_overlap(read_csv(tmp_path / "overlap.csv"), NAMES, tmp_path / "overlap.png")
+    plot_error_overlap(read_table(tmp_path / "overlap.csv"), NAMES, tmp_path / "overlap.png")
     assert (tmp_path / "overlap.png").stat().st_size > 1000
 
 

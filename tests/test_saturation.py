@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.inside.saturation import (
     ROW_COLUMNS,
     GateCounts,
@@ -122,7 +122,7 @@ def test_figure_has_a_panel_per_gate_and_layer_with_every_unit(tmp_path: Path) -
     rows = saturation_rows("lstm-2L", counts, STEPS)
     path = tmp_path / "rows.csv"
     write_csv(path, rows, ROW_COLUMNS)
-    fig = saturation_figure(read_csv(path), "lstm-2L")  # strings, as read back from CSV
+    fig = saturation_figure(read_table(path), "lstm-2L")  # as read back from CSV
     axes = fig.get_axes()
     assert len(axes) == 3 * 2  # gates i, f, o by layers 1, 2
     for ax, (gate, layer) in zip(axes, [(g, la) for g in "ifo" for la in (0, 1)], strict=True):

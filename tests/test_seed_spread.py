@@ -8,16 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.figures.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
 from visrnn.scoring.scores import read_scores
 
 
-def _files(*sizes: int) -> list[dict[str, str]]:
+def _files(*sizes: int) -> list[dict[str, object]]:
     total = sum(sizes)
     return [
-        {"path": f"f{i}.c", "bytes": str(size), "share": str(size / total)}
-        for i, size in enumerate(sizes)
+        {"path": f"f{i}.c", "bytes": size, "share": size / total} for i, size in enumerate(sizes)
     ]
 
 
@@ -42,23 +41,21 @@ def test_seed_rows_name_each_draws_largest_file(tmp_path: Path) -> None:
 def test_demo_run_seed_spread(demo_run: Path) -> None:
     config = yaml.safe_load((demo_run / "config.yaml").read_text())
     results = demo_run / "results" / "lk"
-    rows = read_csv(results / "tables" / "ngram_seeds.csv")
+    rows = read_table(results / "tables" / "ngram_seeds.csv")
     first = config["datasets"]["lk"]["shuffle_seed"]
-    assert [int(row["seed"]) for row in rows] == [
+    assert [row["seed"] for row in rows] == [
         first + i for i in range(config["analysis"]["shuffle_seeds"])
     ]
     n = config["analysis"]["reference_ngram"]
     main = read_scores(results / "eval" / f"ngram-{n}.parquet")
-    assert float(rows[0]["test_loss"]) == pytest.approx(main.loss, abs=1e-5)
+    assert rows[0]["test_loss"] == pytest.approx(main.loss, abs=1e-5)
     for row in rows[1:]:  # another draw: its own corpus, split and n-gram
-        seed_dir = results / "seeds" / row["seed"]
+        seed_dir = results / "seeds" / str(row["seed"])
         scores = read_scores(seed_dir / "eval" / f"ngram-{n}.parquet")
-        assert float(row["test_loss"]) == pytest.approx(scores.loss, abs=1e-5)
-        files = read_csv(seed_dir / "data" / "corpus_files.csv")
-        assert sum(int(f["bytes"]) for f in files) == config["datasets"]["lk"]["max_bytes"]
+        assert row["test_loss"] == pytest.approx(scores.loss, abs=1e-5)
+        files = read_table(seed_dir / "data" / "corpus_files.csv")
+        assert sum(f["bytes"] for f in files) == config["datasets"]["lk"]["max_bytes"]
     assert (results / "figures" / "ngram_seeds.png").read_bytes()[:4] == b"\x89PNG"
-    files = read_csv(results / "tables" / "corpus_files.csv")
-    assert sum(int(f["bytes"]) for f in files) == len(
-        (results / "data" / "corpus.bin").read_bytes()
-    )
-    assert [int(f["offset"]) for f in files] == sorted(int(f["offset"]) for f in files)
+    files = read_table(results / "tables" / "corpus_files.csv")
+    assert sum(f["bytes"] for f in files) == len((results / "data" / "corpus.bin").read_bytes())
+    assert [f["offset"] for f in files] == sorted(f["offset"] for f in files)

@@ -97,3 +97,17 @@ def test_every_import_form_names_one_module_file(tmp_path: Path) -> None:
         package / "other" / "__init__.py",
         package / "other" / "leaf.py",
     ]
+
+
+def test_a_stage_that_renders_pages_has_its_templates_as_sources() -> None:
+    templates = PACKAGE / "templates"
+    assert {path for path in code("interpretable_cells") if path.parent == templates} == {
+        templates / "cell.html.j2",
+        templates / "cell_index.html.j2",
+        templates / "page.html.j2",  # extended by both
+    }
+    assert {path for path in code("error_oracles") if path.parent == templates} == {
+        templates / "oracle_examples.html.j2",
+        templates / "page.html.j2",
+    }
+    assert not [path for path in code("train_model") if path.parent == templates]

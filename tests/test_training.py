@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.models.checkpoints import load_checkpoint
 from visrnn.models.recurrent import CharRNN, ModelConfig
 from visrnn.training.loop import (
@@ -76,13 +76,13 @@ def _tiny_run(tmp_path: Path, epochs: int = 3, **overrides) -> tuple[CharRNN, Ru
 
 def test_training_learns_logs_every_epoch_and_keeps_the_best(tmp_path: Path) -> None:
     _, paths, summary = _tiny_run(tmp_path)
-    rows = read_csv(paths.log)
-    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    rows = read_table(paths.log)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
     assert set(rows[0]) >= {"train_loss", "val_loss", "learning_rate", "chars_per_second"}
-    assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
-    best_row = min(rows, key=lambda r: float(r["val_loss"]))
+    assert rows[-1]["val_loss"] < rows[0]["val_loss"]
+    best_row = min(rows, key=lambda r: r["val_loss"])
     _, meta = load_checkpoint(paths.best, model_id="lstm-2L-t")
-    assert meta["epoch"] == int(best_row["epoch"]) == summary["best_epoch"]
+    assert meta["epoch"] == best_row["epoch"] == summary["best_epoch"]
     assert not paths.resume.exists()  # removed once the run completes
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -91,7 +91,7 @@ def test_patience_stops_early(tmp_path: Path) -> None:
     # With a zero learning rate validation never improves on the first epoch: patience 2
     # allows epochs 2 and 3, then stops.
     _, paths, summary = _tiny_run(tmp_path, epochs=8, patience=2, learning_rate=0.0)
-    assert len(read_csv(paths.log)) == 3 and summary["best_epoch"] == 1
+    assert len(read_table(paths.log)) == 3 and summary["best_epoch"] == 1
 
 
 def test_too_short_a_corpus_is_a_clear_error(tmp_path: Path) -> None:
@@ -169,8 +169,8 @@ def test_a_killed_run_resumes_and_ends_with_identical_weights(tmp_path: Path) ->
     for (key, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), key
     columns = ("epoch", "train_loss", "val_loss")
-    assert [[r[c] for c in columns] for r in read_csv(whole / "train_log.csv")] == [
-        [r[c] for c in columns] for r in read_csv(resumed / "train_log.csv")
+    assert [[r[c] for c in columns] for r in read_table(whole / "train_log.csv")] == [
+        [r[c] for c in columns] for r in read_table(resumed / "train_log.csv")
     ]
 
 
@@ -202,7 +202,7 @@ class _Evil:  # a pickled object: weights_only=True must refuse to build it
 )
 def test_a_resume_file_that_cannot_be_resumed_is_set_aside(tmp_path: Path, write, caplog) -> None:
     _tiny_run(tmp_path, epochs=1)
-    fresh = read_csv(tmp_path / "train_log.csv")
+    fresh = read_table(tmp_path / "train_log.csv")
     # A resume file that is not this run's, or cannot be read, must not be picked up nor
     # block the run: it is renamed aside (never deleted) and the run starts over, giving
     # exactly the fresh result.
@@ -210,7 +210,7 @@ def test_a_resume_file_that_cannot_be_resumed_is_set_aside(tmp_path: Path, write
     original = (tmp_path / "resume.pt").read_bytes()
     with caplog.at_level("WARNING"):
         _tiny_run(tmp_path, epochs=1)
-    again = read_csv(tmp_path / "train_log.csv")
+    again = read_table(tmp_path / "train_log.csv")
     assert [r["train_loss"] for r in again] == [r["train_loss"] for r in fresh]
     (aside,) = tmp_path.glob("resume.pt.set-aside-*")
     assert aside.read_bytes() == original and not (tmp_path / "resume.pt").exists()

@@ -17,7 +17,7 @@ import torch
 import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.scorecard.claims import claims
 from visrnn.scorecard.paper import PAPER
 from visrnn.scorecard.render import scorecard_markdown
@@ -62,9 +62,9 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
             "model,type,layers,budget,hidden_size,parameters,dropout,test_loss,bootstrap_std"
         )
         assert len((results / "tables" / "test_losses.csv").read_text().splitlines()) == 7
-        ranking = read_csv(results / "tables" / "cell_ranking.csv")
+        ranking = read_table(results / "tables" / "cell_ranking.csv")
         # A signal constant over the text (brace depth in prose) ranks no cell.
-        assert ranking and all(float(row["correlation"]) != 0.0 for row in ranking)
+        assert ranking and all(row["correlation"] != 0.0 for row in ranking)
         for figure in ("test_losses.png", "baselines.png"):
             assert (results / "figures" / figure).read_bytes()[:4] == b"\x89PNG"
         assert not list(results.rglob(".*.tmp")), "a temporary file was left behind"
@@ -128,8 +128,8 @@ def test_demo_dynamics_snapshots_span_the_configured_epochs_on_each_dataset(
         iterations = sorted(int(p.stem.removeprefix("iter-")) for p in snapshots.glob("iter-*.pt"))
         assert len(iterations) == len(dynamics["epoch_fractions"])
         assert iterations[-1] == dynamics["epochs"] * per_epoch, ds
-        rows = read_csv(results / "tables" / "training_dynamics.csv")
-        assert sorted({int(row["iteration"]) for row in rows}) == iterations
+        rows = read_table(results / "tables" / "training_dynamics.csv")
+        assert sorted({row["iteration"] for row in rows}) == iterations
 
 
 def test_demo_trains_the_papers_gru(demo_run: Path) -> None:
@@ -138,7 +138,7 @@ def test_demo_trains_the_papers_gru(demo_run: Path) -> None:
         for checkpoint in (results / "models").glob("gru-*/best.pt"):
             saved = torch.load(checkpoint, weights_only=True)
             assert saved["config"]["gru_variant"] == "paper", checkpoint
-        rows = read_csv(results / "tables" / "gate_saturation.csv")
+        rows = read_table(results / "tables" / "gate_saturation.csv")
         assert {row["gate"] for row in rows if row["model"].startswith("gru")} == {"r", "z"}
 
 
@@ -258,7 +258,7 @@ def test_the_showcase_plans_full_war_and_peace_with_12_models(workflow_copy, tmp
 def test_the_committed_showcase_scorecard_names_current_claims() -> None:
     """docs/showcase/scorecard.md is a run of showcase/config.yaml: a claim renamed or dropped
     since means it must be run again."""
-    rows = read_csv(REPO / "docs" / "showcase" / "scorecard.csv")
+    rows = read_table(REPO / "docs" / "showcase" / "scorecard.csv")
     known = {claim.id for claim in claims()}
     assert rows and {row["id"] for row in rows} <= known
     assert {row["verdict"] for row in rows} <= set(VERDICTS)

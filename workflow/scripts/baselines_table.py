@@ -1,6 +1,6 @@
 """Table 2: n-gram and n-NN test losses against n, with the best RNN for reference."""
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.figures.baselines import COLUMNS, baseline_rows, plot_baselines
 from visrnn.scoring.choice import best_model
@@ -13,9 +13,9 @@ with script(snakemake) as log:
         seed=snakemake.params.bootstrap_seed,
     )
     write_csv(snakemake.output.table, rows, COLUMNS)
-    rnn_rows = read_csv(snakemake.input.test_losses)
+    rnn_rows = read_table(snakemake.input.test_losses)
     best = best_model(rnn_rows)
-    best_loss = next(float(row["test_loss"]) for row in rnn_rows if row["model"] == best)
+    best_loss = next(row["test_loss"] for row in rnn_rows if row["model"] == best)
     plot_baselines(
         rows,
         (best, best_loss),

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab
 from visrnn.figures.advantage import (
@@ -15,7 +15,7 @@ from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
-    lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
+    lstm = best_model(read_table(snakemake.input.test_losses), "lstm")
     lstm_path = next(p for p in snakemake.input.evals if Path(p).stem == lstm)
     lstm_scores, ngram_scores = read_comparable([lstm_path, snakemake.input.ngram])
     vocab = Vocab.load(snakemake.input.vocab)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
 from visrnn.figures.braces import BRACE_COLUMNS, closing_brace_rows, plot_closing_brace
@@ -10,7 +10,7 @@ from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
-    lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
+    lstm = best_model(read_table(snakemake.input.test_losses), "lstm")
     lstm_path = next(p for p in snakemake.input.evals if Path(p).stem == lstm)
     scores = read_comparable([lstm_path, snakemake.input.ngram])
     test_ids = load_split(snakemake.input.test)

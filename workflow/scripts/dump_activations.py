@@ -3,7 +3,7 @@ test characters, or (dump_best_activations) the best model of a type over the wh
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
 from visrnn.inside.activations import dump_activations
@@ -13,7 +13,7 @@ from visrnn.scoring.choice import best_model
 with script(snakemake) as log:
     vocab = Vocab.load(snakemake.input.vocab)
     if hasattr(snakemake.input, "test_losses"):
-        model_id = best_model(read_csv(snakemake.input.test_losses), snakemake.wildcards.type)
+        model_id = best_model(read_table(snakemake.input.test_losses), snakemake.wildcards.type)
         checkpoint = next(p for p in snakemake.input.checkpoints if Path(p).parent.name == model_id)
     else:
         model_id, checkpoint = snakemake.wildcards.model, snakemake.input.checkpoint

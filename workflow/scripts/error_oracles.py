@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
 from visrnn.figures.oracle_figures import (
@@ -27,7 +27,7 @@ from visrnn.scoring.scores import read_comparable, require_test_split
 
 with script(snakemake) as log:
     settings = snakemake.params.oracles
-    test_losses = read_csv(snakemake.input.test_losses)
+    test_losses = read_table(snakemake.input.test_losses)
     chosen = {
         role: select_model(test_losses, settings["models"][role]) for role in ("large", "small")
     }

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.figures.baselines import best_baseline
 from visrnn.figures.overlap import OVERLAP_COLUMNS, error_overlap, plot_error_overlap
@@ -10,9 +10,9 @@ from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_comparable
 
 with script(snakemake) as log:
-    baselines = read_csv(snakemake.input.baselines)
+    baselines = read_table(snakemake.input.baselines)
     chosen = [
-        best_model(read_csv(snakemake.input.test_losses), "lstm", deepest=True),
+        best_model(read_table(snakemake.input.test_losses), "lstm", deepest=True),
         best_baseline(baselines, "nnn"),
         best_baseline(baselines, "ngram"),
     ]

@@ -3,7 +3,7 @@ render the best cells' activations over the text as HTML and PNG pages."""
 
 from pathlib import Path
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
 from visrnn.inside.activations import ActivationDump
@@ -12,7 +12,7 @@ from visrnn.inside.signals import structural_signals
 from visrnn.scoring.choice import best_model
 
 with script(snakemake) as log:
-    lstm = best_model(read_csv(snakemake.input.test_losses), "lstm")
+    lstm = best_model(read_table(snakemake.input.test_losses), "lstm")
     dump = ActivationDump(next(p for p in snakemake.input.dumps if Path(p).stem == lstm), lstm)
     vocab = Vocab.load(snakemake.input.vocab)
     dump.check_vocab(vocab.sha256)

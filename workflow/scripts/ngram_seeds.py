@@ -1,6 +1,6 @@
 """The reference n-gram's test loss over shuffle seeds of a kernel corpus: table and figure."""
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.figures.baselines import baseline_rows
 from visrnn.figures.seed_spread import SEED_COLUMNS, plot_seed_spread, seed_rows, spread_summary
@@ -17,7 +17,7 @@ with script(snakemake) as log:
         )[0]
         for seed in seeds
     }
-    files = {seed: read_csv(snakemake.input[f"files_{seed}"]) for seed in seeds}
+    files = {seed: read_table(snakemake.input[f"files_{seed}"]) for seed in seeds}
     rows = seed_rows(losses, files)
     write_csv(snakemake.output.table, rows, SEED_COLUMNS)
     ds = snakemake.wildcards.ds

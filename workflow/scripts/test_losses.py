@@ -1,6 +1,6 @@
 """Figure 1 (left): the table of test losses with bootstrap spread, and its figure."""
 
-from visrnn.common.files import read_csv, read_json, write_csv
+from visrnn.common.files import read_json, read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.figures.losses import COLUMNS, plot_test_losses, test_loss_rows
 from visrnn.scoring.scores import read_comparable
@@ -10,7 +10,7 @@ with script(snakemake) as log:
     selections = {
         (record := read_json(path))["model"]: record for path in snakemake.input.selections
     }
-    sizes = {row["model"]: row for row in read_csv(snakemake.input.sizes)}
+    sizes = {row["model"]: row for row in read_table(snakemake.input.sizes)}
     rows = test_loss_rows(
         scores,
         selections,

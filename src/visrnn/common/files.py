@@ -17,6 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
 #: What to do about a damaged or wrong intermediate file: Snakemake rebuilds a missing one.
 REBUILD = "delete it and run snakemake again to rebuild it"
 
@@ -75,6 +78,30 @@ def write_csv(
             writer.writerow({column: row[column] for column in columns})
 
 
+def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The rows of a CSV that ``write_csv`` wrote, each value with its column's type.
+
+    Columns are typed by their values (int, float, bool, else str), so code compares numbers
+    as numbers and needs no casts. Floats parse exactly (what ``write_csv`` wrote as repr
+    comes back equal, ``nan`` and ``inf`` included). An empty cell, what ``write_csv`` writes
+    for ``None``, is ``None`` in a number column and ``""`` in a text column; a column empty
+    in every row is ``None`` throughout.
+    """
+    # One block for the whole file: Arrow infers a column's type from the first block only.
+    block_size = max(1 << 20, Path(path).stat().st_size + 1)
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=block_size),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(null_values=[""], strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as error:
+        raise ValueError(f"{path} is not a readable CSV table ({error}); {REBUILD}") from None
+    return table.to_pylist()
+
+
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The rows of a CSV as strings, untyped: use ``read_table``, which types them."""
     with Path(path).open(newline="") as handle:
         return list(csv.DictReader(handle))

@@ -7,17 +7,24 @@ NNN``, ``from visrnn.models import nnn`` and ``import visrnn.models.nnn`` all na
 ``src/visrnn/models/nnn.py`` (and the ``__init__.py`` files of the packages on the way, when
 they hold code), so an edit to one module of a subpackage reruns only the stages that import
 that module. Imports under ``if TYPE_CHECKING:`` are left out: annotations cannot change a
-result.
+result. The page templates a module names (``"cell.html.j2"``, under ``visrnn/templates``)
+count as its sources too, with the templates they extend or include.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = "visrnn"
+#: Where the page templates live, under the package, and how a file names one.
+TEMPLATES = "templates"
+_TEMPLATE_SUFFIX = ".j2"
+#: A template's use of another: ``{% extends "page.html.j2" %}``, include, import, from.
+_TEMPLATE_USE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 
 def script_sources(script: str | Path, src: str | Path, exclude: Iterable[str] = ()) -> list[Path]:
@@ -37,7 +44,31 @@ def script_sources(script: str | Path, src: str | Path, exclude: Iterable[str] =
         if path is not None:
             todo.extend(imported_modules(path, src))
     files = {module_file(name, src) for name in seen - set(exclude)}
-    return sorted(path for path in files if path is not None and _holds_code(path))
+    modules = {path for path in files if path is not None and _holds_code(path)}
+    templates = {t for path in modules for t in named_templates(path, src)}
+    return sorted(modules | templates)
+
+
+def named_templates(path: Path, src: Path) -> set[Path]:
+    """The template files the module at ``path`` names, and those they use, transitively."""
+    folder = Path(src) / PACKAGE / TEMPLATES
+    todo = [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.endswith(_TEMPLATE_SUFFIX)
+    ]
+    found: set[Path] = set()
+    while todo:
+        template = folder / todo.pop()
+        if template in found:
+            continue
+        if not template.is_file():
+            raise FileNotFoundError(f"{path} names the template {template}, which does not exist")
+        found.add(template)
+        todo.extend(_TEMPLATE_USE.findall(template.read_text()))
+    return found
 
 
 def module_file(name: str, src: str | Path) -> Path | None:

@@ -290,10 +290,10 @@ def corpus_file_rows(
     ``files`` are ``CorpusFile`` dicts in corpus order; ``bounds`` the [start, stop) of each
     split. A file listed under two splits straddles a boundary.
     """
-    total = sum(int(file["bytes"]) for file in files)
+    total = sum(file["bytes"] for file in files)
     rows = []
     for file in files:
-        start, stop = int(file["offset"]), int(file["offset"]) + int(file["bytes"])
+        start, stop = file["offset"], file["offset"] + file["bytes"]
         splits = [
             name
             for (low, high), name in zip(bounds, split_names, strict=True)
@@ -315,17 +315,17 @@ def corpus_file_warnings(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Warnings about a many-file corpus: a file holding more than ``DOMINANT_FILE_SHARE`` of
     it (its numbers then describe that file), and files straddling a split boundary."""
     found = [
-        f"{row['path']} holds {100 * float(row['share']):.1f}% of the corpus (over "
+        f"{row['path']} holds {100 * row['share']:.1f}% of the corpus (over "
         f"{100 * DOMINANT_FILE_SHARE:g}%): the model and n-gram numbers describe it more than "
         "the rest; see tables/corpus_files.csv, or try another shuffle_seed or source"
         for row in rows
-        if float(row["share"]) > DOMINANT_FILE_SHARE
+        if row["share"] > DOMINANT_FILE_SHARE
     ]
     found += [
-        f"{row['path']} ({int(row['bytes']):,} bytes) straddles a split boundary: it is in "
+        f"{row['path']} ({row['bytes']:,} bytes) straddles a split boundary: it is in "
         f"{row['splits'].replace(',', ' and ')}"
         for row in rows
-        if "," in str(row["splits"])
+        if "," in row["splits"]
     ]
     return found
 

@@ -352,8 +352,3 @@ def top_positions(trace: np.ndarray, k: int, width: int, lowest: bool = False) -
             if len(chosen) == k:
                 break
     return chosen
-
-
-def activity_order(window: np.ndarray) -> np.ndarray:
-    """Units ordered by their spread over a window (standard deviation), most active first."""
-    return np.argsort(-np.asarray(window, dtype=np.float32).std(axis=1), kind="stable")

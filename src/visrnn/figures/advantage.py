@@ -126,10 +126,10 @@ def plot_leading_characters(
     ticks: list[float] = []
     labels: list[str] = []
     for leader in (model_a, model_b):
-        group = sorted((r for r in rows if r["leader"] == leader), key=lambda r: int(r["rank"]))
+        group = sorted((r for r in rows if r["leader"] == leader), key=lambda r: r["rank"])
         start = x
         for row in group:
-            p_leader, p_other = float(row["p_leader"]), float(row["p_other"])
+            p_leader, p_other = row["p_leader"], row["p_other"]
             heights = (p_leader, p_other) if leader == model_a else (p_other, p_leader)
             ax.bar([x - width / 2, x + width / 2], heights, width, color=colors)
             ticks.append(x)

@@ -45,7 +45,7 @@ def best_baseline(rows: Sequence[Mapping[str, Any]], kind: str) -> str:
         raise ValueError(
             f"no {KINDS.get(kind, kind)} baseline in the table; check baselines.{kind}"
         )
-    return min(candidates, key=lambda row: float(row["test_loss"]))["model"]
+    return min(candidates, key=lambda row: row["test_loss"])["model"]
 
 
 def plot_baselines(
@@ -58,7 +58,7 @@ def plot_baselines(
     fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
     for kind, label in KINDS.items():
-        points = sorted((int(r["n"]), float(r["test_loss"])) for r in rows if r["kind"] == kind)
+        points = sorted((r["n"], r["test_loss"]) for r in rows if r["kind"] == kind)
         if points:
             ns, losses = zip(*points, strict=True)
             ax.plot(ns, losses, "o-", color=TYPE_COLORS[kind], label=label)

@@ -115,10 +115,10 @@ def plot_closing_brace(
     for model in models:
         own = [row for row in rows if row["model"] == model]
         labels = [str(row["bucket"]) for row in own]
-        means = [float(row["mean_p"]) for row in own]
+        means = [row["mean_p"] for row in own]
         color = (colors or {}).get(model)
         ax.plot(range(len(own)), means, marker="o", label=model, color=color)
-    counts = [int(row["count"]) for row in rows if row["model"] == models[0]]
+    counts = [row["count"] for row in rows if row["model"] == models[0]]
     ax.set_xticks(
         range(len(labels)), [f"{b}\n(n={c})" for b, c in zip(labels, counts, strict=True)]
     )

@@ -197,12 +197,12 @@ def plot_dynamics(rows: Sequence[Mapping[str, object]], path: str | os.PathLike[
     for i, baseline in enumerate(baselines):
         own = sorted(
             (row for row in rows if str(row["baseline"]) == baseline),
-            key=lambda row: float(row["iteration"]),
+            key=lambda row: row["iteration"],
         )
-        iterations = [float(row["iteration"]) for row in own]
+        iterations = [row["iteration"] for row in own]
         color = cmap(i / max(len(baselines) - 1, 1))
-        kl_ax.plot(iterations, [float(r["kl"]) for r in own], color=color, label=baseline)
-        loss_ax.plot(iterations, [float(r["loss_difference"]) for r in own], color=color)
+        kl_ax.plot(iterations, [r["kl"] for r in own], color=color, label=baseline)
+        loss_ax.plot(iterations, [r["loss_difference"] for r in own], color=color)
     kl_ax.set_ylabel("symmetric KL (nats)")
     loss_ax.set_ylabel("baseline loss - LSTM loss (nats/char)")
     loss_ax.axhline(0.0, color="black", lw=0.8)

@@ -8,7 +8,6 @@ the earlier occurrence of the word boxed in red.
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,8 +17,8 @@ import numpy as np
 
 from visrnn.common.files import atomic_path
 from visrnn.common.plotting import new_figure, save_figure
-from visrnn.common.textpage import html_char, page
 from visrnn.figures.oracles import REMAINING, Peeled, TextWords
+from visrnn.pages import display_char, render_page
 
 #: A colour map per oracle family; the categories of a family take shades of it.
 FAMILY_COLORMAPS = {
@@ -38,13 +37,6 @@ _BEFORE, _AFTER = 60, 30
 #: An earlier occurrence further back than this is shown in its own snippet.
 _JOINED_SPAN = 200
 
-_EXAMPLE_STYLE = """
-.example { margin: 0.4em 0 0.8em 0; padding: 0.3em; background: #fafafa; }
-.err { background: #6baed6; }
-.mem { outline: 2px solid #d62728; }
-.gap { color: #888; }
-"""
-
 
 def _category_colors(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
     families = [row["family"] for row in rows]
@@ -61,10 +53,10 @@ def plot_oracle_pie(
     rows: Sequence[Mapping[str, Any]], positions: int, path: str | os.PathLike[str]
 ) -> None:
     """One model's errors, one slice per oracle category (rows of ``oracle_rows``)."""
-    shown = [row for row in rows if int(row["errors_removed"]) > 0]
+    shown = [row for row in rows if row["errors_removed"] > 0]
     if not shown:
         raise ValueError(f"{rows[0]['model'] if rows else 'the model'} has no errors to draw")
-    counts = np.array([int(row["errors_removed"]) for row in shown])
+    counts = np.array([row["errors_removed"] for row in shown])
     total = int(counts.sum())
     fig = new_figure(9.0, 6.0)
     ax = fig.add_subplot()
@@ -84,7 +76,7 @@ def plot_oracle_pie(
     ax.legend(
         wedges,
         [
-            f"{row['oracle']}: {int(row['errors_removed']):,} ({100 * c / total:.1f}%)"
+            f"{row['oracle']}: {row['errors_removed']:,} ({100 * c / total:.1f}%)"
             for row, c in zip(shown, counts, strict=True)
         ],
         loc="center left",
@@ -111,7 +103,7 @@ def plot_scaling(
     for shift, key, color in ((-0.2, "small", "#fdae6b"), (0.2, "large", "#d62728")):
         ax.barh(
             y + shift,
-            [int(row[f"{key}_errors"]) for row in families],
+            [row[f"{key}_errors"] for row in families],
             height=0.4,
             color=color,
             label=f"{families[0][f'{key}_model']} ({key})",
@@ -140,22 +132,25 @@ def _example_ranges(
     return [(max(0, start - 20), min(size, box[1] + 20)), near], box
 
 
-def _render_range(
+def _snippet(
     text: bytes, span: tuple[int, int], erring: np.ndarray, box: tuple[int, int] | None
-) -> str:
-    """Bytes ``span`` as HTML, erring ones highlighted, the part of ``box`` inside boxed."""
+) -> list[dict[str, Any]]:
+    """Bytes ``span`` for the page: each with its CSS classes (``err`` where the model errs),
+    and where the box around the part of ``box`` inside the span opens and closes."""
     start, stop = span
     box_start, box_stop = (max(box[0], start), min(box[1], stop)) if box else (stop, stop)
-    parts = []
+    chars = []
     for index in range(start, stop):
-        if index == box_start < box_stop:
-            parts.append('<span class="mem">')
-        content, css_class = html_char(text, index)
-        classes = " ".join(filter(None, [css_class, "err" if erring[index] else ""]))
-        parts.append(f'<span class="{classes}">{content}</span>' if classes else content)
-        if index == box_stop - 1 and box_start < box_stop:
-            parts.append("</span>")
-    return "".join(parts)
+        content, css_class = display_char(text, index)
+        chars.append(
+            {
+                "content": content,
+                "classes": " ".join(filter(None, [css_class, "err" if erring[index] else ""])),
+                "opens_box": index == box_start < box_stop,
+                "closes_box": index == box_stop - 1 and box_start < box_stop,
+            }
+        )
+    return chars
 
 
 def render_examples(
@@ -163,11 +158,7 @@ def render_examples(
 ) -> str:
     """An HTML page with ``per_category`` test snippets for every category with errors."""
     total = sum(int(step.removed.sum()) for step in steps)
-    sections = [
-        f"<p>{total:,} errors (p(target) &lt; 0.5) in {len(test.text) - 1:,} test positions. "
-        'Blue: <span class="err">erring characters</span> of the category; for the memory '
-        'oracles, <span class="mem">the earlier occurrence</span> of the word.</p>'
-    ]
+    categories = []
     for step in steps:
         positions = np.flatnonzero(step.removed)
         if not len(positions):
@@ -182,19 +173,26 @@ def render_examples(
                 .astype(int)
             ]
         )
-        sections.append(
-            f"<h2>{html.escape(step.oracle.name)} <small>({html.escape(step.oracle.family)}: "
-            f"{len(positions):,} errors, {100 * len(positions) / total:.1f}%)</small></h2>"
-        )
+        examples = []
         for position in picks:
             ranges, box = _example_ranges(test, step, int(position) + 1)
-            snippets = [_render_range(test.text, span, erring, box) for span in ranges]
-            sections.append(
-                '<div class="text example">'
-                + '<span class="gap"> … </span>'.join(snippets)
-                + "</div>"
-            )
-    return page(title, "\n".join(sections), style=_EXAMPLE_STYLE)
+            examples.append([_snippet(test.text, span, erring, box) for span in ranges])
+        categories.append(
+            {
+                "name": step.oracle.name,
+                "family": step.oracle.family,
+                "errors": len(positions),
+                "percent": 100 * len(positions) / total,
+                "examples": examples,
+            }
+        )
+    return render_page(
+        "oracle_examples.html.j2",
+        title=title,
+        errors=total,
+        positions=len(test.text) - 1,
+        categories=categories,
+    )
 
 
 def write_examples(path: str | os.PathLike[str], document: str) -> None:

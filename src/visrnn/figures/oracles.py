@@ -241,7 +241,7 @@ def family_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Errors per family, in chain order, from one model's ``oracle_rows``."""
     counts: dict[str, int] = {}
     for row in rows:
-        counts[row["family"]] = counts.get(row["family"], 0) + int(row["errors_removed"])
+        counts[row["family"]] = counts.get(row["family"], 0) + row["errors_removed"]
     return counts
 
 

@@ -100,7 +100,7 @@ def plot_error_overlap(
         if key not in by_region:
             raise ValueError(f"overlap rows have no region {key!r}; pass the rows for {names}")
         row = by_region[key]
-        return f"{int(row['count']):,}\n{100 * float(row['fraction']):.1f}%"
+        return f"{row['count']:,}\n{100 * row['fraction']:.1f}%"
 
     fig = new_figure(6.0, 5.5)
     ax = fig.add_subplot()

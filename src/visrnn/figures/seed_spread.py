@@ -28,13 +28,13 @@ SEED_COLUMNS = (
 
 
 def seed_rows(
-    losses: Mapping[int, Mapping[str, Any]], files: Mapping[int, Sequence[Mapping[str, str]]]
+    losses: Mapping[int, Mapping[str, Any]], files: Mapping[int, Sequence[Mapping[str, Any]]]
 ) -> list[dict[str, Any]]:
     """One row per seed: ``losses[seed]`` is a ``baselines.csv``-style row (model, test_loss,
     bootstrap_std), ``files[seed]`` the draw's ``corpus_files.csv`` rows."""
     rows = []
     for seed in sorted(losses):
-        largest = max(files[seed], key=lambda row: int(row["bytes"]))
+        largest = max(files[seed], key=lambda row: row["bytes"])
         rows.append(
             {
                 "seed": seed,
@@ -43,7 +43,7 @@ def seed_rows(
                 "bootstrap_std": losses[seed]["bootstrap_std"],
                 "files": len(files[seed]),
                 "largest_file": largest["path"],
-                "largest_share": float(largest["share"]),
+                "largest_share": largest["share"],
             }
         )
     return rows
@@ -51,7 +51,7 @@ def seed_rows(
 
 def spread_summary(rows: Sequence[Mapping[str, Any]]) -> str:
     """Mean, standard deviation and range of the test loss over the seeds, in words."""
-    losses = np.array([float(row["test_loss"]) for row in rows])
+    losses = np.array([row["test_loss"] for row in rows])
     spread = float(losses.std(ddof=1)) if losses.size > 1 else 0.0
     return (
         f"{rows[0]['model']}: {losses.mean():.4f} ± {spread:.4f} nats over {losses.size} seeds "
@@ -69,13 +69,13 @@ def plot_seed_spread(
     each point labelled with its draw's largest file share."""
     fig = new_figure(6.0, 4.0)
     ax = fig.add_subplot()
-    seeds = [int(row["seed"]) for row in rows]
-    losses = [float(row["test_loss"]) for row in rows]
-    stds = [float(row["bootstrap_std"]) for row in rows]
+    seeds = [row["seed"] for row in rows]
+    losses = [row["test_loss"] for row in rows]
+    stds = [row["bootstrap_std"] for row in rows]
     ax.errorbar(seeds, losses, yerr=stds, fmt="o", color=TYPE_COLORS["ngram"], capsize=3)
     for seed, loss, row in zip(seeds, losses, rows, strict=True):
         ax.annotate(
-            f"{100 * float(row['largest_share']):.0f}%",
+            f"{100 * row['largest_share']:.0f}%",
             (seed, loss),
             textcoords="offset points",
             xytext=(6, 4),

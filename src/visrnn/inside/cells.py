@@ -8,7 +8,6 @@ are rendered as HTML (hover shows the values) and PNG, with an index page linkin
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -20,17 +19,17 @@ from threadpoolctl import threadpool_limits
 
 from visrnn.common.files import atomic_path
 from visrnn.common.plotting import new_figure, save_figure
-from visrnn.common.textpage import (
+from visrnn.data.splits import symbol_name
+from visrnn.pages import (
     CR,
     LF,
     TAB,
     breaks_line,
+    display_char,
     hex_color,
-    html_char,
     is_printable,
-    page,
+    render_page,
 )
-from visrnn.data.splits import symbol_name
 
 logger = logging.getLogger(__name__)
 
@@ -204,22 +203,16 @@ def render_html(text: bytes, values: np.ndarray, title: str) -> str:
     """
     array = _check_lengths(text, values)
     colors = value_to_rgb(array)
-    spans = []
-    for index, value in enumerate(array):
-        content, css_class = html_char(text, index)
-        hover = html.escape(f"{index}: {symbol_name(text[index])} {value:+.3f}", quote=True)
-        class_attribute = f' class="{css_class}"' if css_class else ""
-        spans.append(
-            f'<span style="background:{hex_color(colors[index])}"{class_attribute} '
-            f'title="{hover}">{content}</span>'
+    chars = [  # (content, CSS class, background, hover text) per byte
+        (
+            *display_char(text, index),
+            hex_color(colors[index]),
+            f"{index}: {symbol_name(text[index])} {value:+.3f}",
         )
-    legend = (
-        f'<p>Background: value of the cell, <span style="background:'
-        f'{hex_color(value_to_rgb(np.array([-1.0]))[0])}">-1</span> to '
-        f'<span style="background:{hex_color(value_to_rgb(np.array([1.0]))[0])}">+1</span>'
-        " (hover a character for its value).</p>"
-    )
-    return page(title, f'{legend}\n<div class="text">{"".join(spans)}</div>')
+        for index, value in enumerate(array)
+    ]
+    low, high = (hex_color(rgb) for rgb in value_to_rgb(np.array([-1.0, 1.0])))
+    return render_page("cell.html.j2", title=title, chars=chars, low=low, high=high)
 
 
 def layout_cells(text: bytes, width: int) -> list[tuple[int, int, int]]:
@@ -307,28 +300,9 @@ def write_index(
                 f"index entry {number} ({entry.get('signal', '?')}) lacks {missing}; "
                 f"every entry needs {list(_INDEX_KEYS)}"
             )
-    header = "".join(
-        f"<th>{name}</th>"
-        for name in ("signal", "rank", "layer", "activation", "unit", "r", "page", "image")
-    )
-    lines = [f"<tr>{header}</tr>"]
-    for entry in entries:
-        fields = [
-            html.escape(str(entry.get(key, "")))  # only "activation" may be missing
-            for key in ("signal", "rank", "layer", "activation", "unit")
-        ]
-        fields += [
-            f"{float(entry['correlation']):+.3f}",
-            f'<a href="{html.escape(str(entry["href"]), quote=True)}">text</a>',
-            f'<a href="{html.escape(str(entry["png"]), quote=True)}">png</a>',
-        ]
-        lines.append("<tr>" + "".join(f"<td>{field}</td>" for field in fields) + "</tr>")
-    body = (
-        "<p>Units ranked per structural signal by |Pearson r| over the test positions.</p>\n"
-        "<table>\n" + "\n".join(lines) + "\n</table>"
-    )
+    document = render_page("cell_index.html.j2", title=title, entries=entries)
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(page(title, body), encoding="utf-8")
+        Path(tmp).write_text(document, encoding="utf-8")
 
 
 #: Columns of ``tables/cell_ranking.csv``, the rows ``rank_cells`` returns.

@@ -115,27 +115,27 @@ def saturation_figure(rows: Sequence[Mapping[str, Any]], title: str) -> Figure:
 
     Each unit sits at x = fraction right-saturated, y = fraction left-saturated (the paper's
     axes: always-open forget gates bottom right).
-    ``rows`` are ``saturation_rows`` of a single model, as dicts or as read back from CSV.
+    ``rows`` are ``saturation_rows`` of a single model, or the same read back by ``read_table``.
     """
-    models = sorted({str(row["model"]) for row in rows})
+    models = sorted({row["model"] for row in rows})
     if len(models) != 1:
         raise ValueError(f"saturation plot needs the rows of exactly one model, got {models}")
-    gates_present = {str(row["gate"]) for row in rows}
+    gates_present = {row["gate"] for row in rows}
     kinds = [kind for kind, names in GATES.items() if names and gates_present <= set(names)]
     if not kinds:
         raise ValueError(f"{models[0]}: gates {sorted(gates_present)} are not LSTM or GRU gates")
     model_type = kinds[0]
     gates = tuple(gate for gate in GATES[model_type] if gate in gates_present)
-    layers = sorted({int(row["layer"]) for row in rows})
+    layers = sorted({row["layer"] for row in rows})
     fig = new_figure(2.4 * len(layers) + 0.6, 2.4 * len(gates) + 0.6)
     axes = fig.subplots(len(gates), len(layers), squeeze=False, sharex=True, sharey=True)
     for row_index, gate in enumerate(gates):
         for column, layer in enumerate(layers):
             ax = axes[row_index][column]
-            points = [r for r in rows if str(r["gate"]) == gate and int(r["layer"]) == layer]
+            points = [r for r in rows if r["gate"] == gate and r["layer"] == layer]
             ax.scatter(
-                [float(r["right_fraction"]) for r in points],
-                [float(r["left_fraction"]) for r in points],
+                [r["right_fraction"] for r in points],
+                [r["left_fraction"] for r in points],
                 s=10,
                 alpha=0.5,
                 color=TYPE_COLORS[model_type],

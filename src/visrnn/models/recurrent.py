@@ -3,9 +3,11 @@
 The RNN and LSTM train and score with PyTorch's fused recurrent kernels (cuDNN on GPU,
 oneDNN on CPU); the GRU by default with ``PaperGRU``, the paper's equations, which no fused
 kernel computes. ``CharRNN.stepwise`` runs the same weights one time step at a time and
-returns every gate, so that the analyses can look inside the network; tests hold the two
-paths to agree. The equations themselves are in ``visrnn.models.gates``, shared with the
-activation dumps.
+returns every gate: the plain reference that tests hold the fused paths and the analyses'
+values to. The analyses (activation dumps, gate saturation) do not call it: they take the
+fused kernel's hidden states a chunk at a time and recompute the gates from them
+(``visrnn.inside.activations.iter_activations``). The equations themselves are in
+``visrnn.models.gates``, shared by both.
 """
 
 from __future__ import annotations

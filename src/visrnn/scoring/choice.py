@@ -24,15 +24,15 @@ def best_model(
     With ``deepest``, only models with the most layers of that type compete: the paper's
     "best 3-layer LSTM" when the grid has 3 layers. With ``smallest_budget``, only those of
     the budget with the fewest parameters: the paper's "best LSTM of the smallest model
-    category". ``rows`` are ``test_losses.csv`` rows.
+    category". ``rows`` are ``test_losses.csv`` rows, typed (``files.read_table``).
     """
     candidates = [row for row in rows if model_type in (None, row["type"])]
     if not candidates:
         raise ValueError(f"no {model_type or ''} model in the test-loss table; check grid.types")
     if smallest_budget:
-        smallest = min(candidates, key=lambda row: int(row["parameters"]))["budget"]
+        smallest = min(candidates, key=lambda row: row["parameters"])["budget"]
         candidates = [row for row in candidates if row["budget"] == smallest]
     if deepest:
-        most = max(int(row["layers"]) for row in candidates)
-        candidates = [row for row in candidates if int(row["layers"]) == most]
-    return min(candidates, key=lambda row: float(row["test_loss"]))["model"]
+        most = max(row["layers"] for row in candidates)
+        candidates = [row for row in candidates if row["layers"] == most]
+    return min(candidates, key=lambda row: row["test_loss"])["model"]

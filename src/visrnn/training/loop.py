@@ -146,7 +146,7 @@ class Progress:
     best_val: float = math.inf
     best_epoch: int = 0
     best_state: dict[str, torch.Tensor] | None = None  # the best epoch's weights, on the CPU
-    log: list[dict[str, float]] = field(default_factory=list)  # one LOG_COLUMNS row per epoch
+    log: list[dict[str, int | float]] = field(default_factory=list)  # a LOG_COLUMNS row per epoch
 
     def as_payload(self) -> dict[str, object]:
         """Plain types and tensors, for ``torch.load(weights_only=True)`` (not ``asdict``:
@@ -284,7 +284,7 @@ def _end_epoch(
     model: LanguageModel,
     config: TrainingConfig,
     progress: Progress,
-    row: dict[str, float],
+    row: dict[str, int | float],
     val_loss: float,
 ) -> None:
     """Log the epoch's row, keep the weights if the validation loss is the best so far."""
@@ -301,8 +301,8 @@ def _end_epoch(
     )
     if val_loss < progress.best_val:
         progress.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        progress.best_val, progress.best_epoch = val_loss, int(row["epoch"])
-    progress.epoch = int(row["epoch"])
+        progress.best_val, progress.best_epoch = val_loss, row["epoch"]
+    progress.epoch = row["epoch"]
 
 
 def _finish(

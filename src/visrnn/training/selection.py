@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from visrnn.common.files import REBUILD, atomic_path, read_csv, write_json
+from visrnn.common.files import REBUILD, atomic_path, read_table, write_json
 from visrnn.models.checkpoints import read_checkpoint
 
 #: Config field of the checkpoint that each run-directory setting names.
@@ -31,10 +31,10 @@ def run_setting(run_dir: Path) -> tuple[str, float]:
 
 def best_validation(log_path: str | os.PathLike[str]) -> tuple[float, int]:
     """(lowest validation loss, its epoch) in a training log."""
-    rows = read_csv(log_path)
+    rows = read_table(log_path)
     try:
-        best = min(rows, key=lambda row: float(row["val_loss"]))
-        return float(best["val_loss"]), int(best["epoch"])
+        best = min(rows, key=lambda row: row["val_loss"])
+        return best["val_loss"], best["epoch"]
     except (KeyError, TypeError, ValueError):  # min() of no rows is a ValueError too
         raise ValueError(f"{log_path} is not a training log with epochs; {REBUILD}") from None
 

@@ -12,7 +12,6 @@ function setGeometry() {
   WINDOW = tokens ? 20 : 120;
   CELL = tokens ? 54 : 9;
 }
-const GUTTER = 0;
 const $ = (id) => document.getElementById(id);
 
 const view = {
