@@ -187,9 +187,9 @@ def append_rates(
 def read_rates(path: Path) -> dict[int, dict[str, Rates]]:
     """runs per device -> model -> rates, from an ``append_rates`` file."""
     measured: dict[int, dict[str, Rates]] = {}
-    for row in read_csv(path):
-        rates = Rates(float(row["train_chars_per_s"]), float(row["eval_chars_per_s"]))
-        measured.setdefault(int(row["runs"]), {})[row["model"]] = rates
+    for row in read_table(path):
+        rates = Rates(row["train_chars_per_s"], row["eval_chars_per_s"])
+        measured.setdefault(row["runs"], {})[row["model"]] = rates
     return measured
 
 

@@ -128,35 +128,35 @@ def write_step_config(base_path: Path, workdir: Path, model: str, dropouts: Sequ
 def report(workdir: Path, model: str) -> str:
     """Markdown: the model's test loss and bootstrap std beside the paper's, the chosen
     dropout among the candidates, and the training log's extent."""
-    from visrnn.common.files import read_csv, read_json
-    from visrnn.scorecard import LOSS_TOLERANCE, PAPER_LOSSES
+    from visrnn.common.files import read_json, read_table
+    from visrnn.scorecard.paper import PAPER
 
     results = workdir / "results" / DATASET
-    row = next(r for r in read_csv(results / "tables" / "test_losses.csv") if r["model"] == model)
+    row = next(r for r in read_table(results / "tables" / "test_losses.csv") if r["model"] == model)
     selection = read_json(results / "models" / model / "selection.json")
-    log = read_csv(results / "models" / model / "train_log.csv")
+    log = read_table(results / "models" / model / "train_log.csv")
     config = _read_yaml(workdir / "config.yaml")
-    paper = PAPER_LOSSES[("recurrent", DATASET)]
-    loss, std = float(row["test_loss"]), float(row["bootstrap_std"])
+    paper, tolerance = PAPER.recurrent_loss[DATASET], PAPER.tolerances.loss
+    loss, std = row["test_loss"], row["bootstrap_std"]
     candidates = ", ".join(
         f"{c['dropout']:g}: {c['val_loss']:.4f} (epoch {c['best_epoch']})"
         for c in selection["candidates"]
     )
-    seconds = sum(float(r["seconds"]) for r in log)
-    rate = sum(float(r["chars_per_second"]) for r in log) / len(log)
-    within = abs(loss - paper) <= LOSS_TOLERANCE
+    seconds = sum(r["seconds"] for r in log)
+    rate = sum(r["chars_per_second"] for r in log) / len(log)
+    within = abs(loss - paper) <= tolerance
     return "\n".join(
         [
             f"| model | params | dropout | test loss (nats) | bootstrap std | paper | "
-            f"difference | within {LOSS_TOLERANCE} |",
+            f"difference | within {tolerance} |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            f"| {model} | {int(row['parameters']):,} | {float(row['dropout']):g} | {loss:.4f} | "
+            f"| {model} | {row['parameters']:,} | {row['dropout']:g} | {loss:.4f} | "
             f"{std:.4f} | {paper} | {loss - paper:+.4f} | {'yes' if within else 'no'} |",
             "",
             f"- validation loss per dropout (best epoch): {candidates}",
             f"- {len(log)} of {config['training']['epochs']} epochs logged, "
             f"{seconds:.0f} s of training (mean {rate:,.0f} chars/s), "
-            f"last validation loss {float(log[-1]['val_loss']):.4f}",
+            f"last validation loss {log[-1]['val_loss']:.4f}",
             f"- dataset {DATASET}: {config['datasets'][DATASET]['source']['sha256'][:12]}..., "
             f"batch {config['training']['batch_size']} x {config['training']['seq_length']}",
         ]

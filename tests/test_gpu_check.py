@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from visrnn.common.configuration import check_config
-from visrnn.scorecard import PAPER_LOSSES
+from visrnn.scorecard.paper import PAPER
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "benchmarks" / "gpu_check.sh"
@@ -109,7 +109,7 @@ def test_the_report_sets_the_test_loss_beside_the_papers(check, tmp_path: Path) 
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     text = check.report(tmp_path, "lstm-2L-1.3m")
-    paper = PAPER_LOSSES[("recurrent", "wp")]
+    paper = PAPER.recurrent_loss["wp"]
     assert (
         f"| lstm-2L-1.3m | 1,278,904 | 0.25 | 1.1000 | 0.0031 | {paper} | +0.0230 | yes |" in text
     )

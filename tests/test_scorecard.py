@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from visrnn.common.files import read_csv, write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.figures.baselines import best_model_rows
 from visrnn.scorecard.claims import CLAIMS, Block, claims, scorecard_rows
 from visrnn.scorecard.differences import (
@@ -523,7 +523,7 @@ def test_markdown_counts_verdicts():
 @pytest.mark.e2e
 def test_demo_run_scorecard(demo_run):
     """The demo's card has every claim, and its tiny preset makes none of them 'reproduced'."""
-    rows = read_csv(demo_run / "results" / "scorecard.csv")
+    rows = read_table(demo_run / "results" / "scorecard.csv")
     assert list(rows[0]) == list(SCORECARD_COLUMNS)
     assert [row["id"] for row in rows] == [claim.id for claim in claims()]
     found = [row["verdict"] for row in rows]
@@ -533,9 +533,16 @@ def test_demo_run_scorecard(demo_run):
     assert "not comparable" in (demo_run / "results" / "scorecard.md").read_text()
 
 
-def test_best_model_rows_name_every_role():
+def _as_read(rows: Sequence[dict[str, Any]], path: Path) -> list[dict[str, Any]]:
+    """``rows`` as the best_models rule reads them: written as CSV, read with their types."""
+    write_csv(path, rows, list(rows[0]))
+    return read_table(path)
+
+
+def test_best_model_rows_name_every_role(tmp_path):
     tables = _dataset_tables("wp")
-    rows = best_model_rows(tables["test_losses"], tables["baselines"])
+    test_losses = _as_read(tables["test_losses"], tmp_path / "test_losses.csv")
+    rows = best_model_rows(test_losses, _as_read(tables["baselines"], tmp_path / "baselines.csv"))
     by_role = {row["role"]: row["model"] for row in rows}
     assert by_role == {
         "best recurrent model": "lstm-2L-1.3m",  # 2 and 3 layers tie: the first listed
@@ -548,7 +555,7 @@ def test_best_model_rows_name_every_role():
         "best n-gram": "ngram-20",
         "best n-NN": "nnn-20",
     }
-    lstm_only = [row for row in tables["test_losses"] if row["type"] == "lstm"]
+    lstm_only = [row for row in test_losses if row["type"] == "lstm"]
     roles = [row["role"] for row in best_model_rows(lstm_only, [])]
     assert "best GRU" not in roles and "best n-gram" not in roles and "best LSTM" in roles
 
