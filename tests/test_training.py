@@ -19,6 +19,7 @@ from visrnn.training.loop import (
     RunPaths,
     TrainingConfig,
     _backward_and_clip,
+    _initialise,
     batches,
     run_fingerprint,
     stream_layout,
@@ -352,3 +353,15 @@ def test_the_default_recipe_is_uniform_init_and_norm_clipping_of_the_mean_loss(
         model.state_dict().items(), trained.state_dict().values(), strict=True
     ):
         assert torch.equal(actual, expected), name
+
+
+def test_the_loop_sets_the_forget_bias_after_the_same_uniform_draw() -> None:
+    plain, biased = (CharRNN(ModelConfig("lstm", 10, 6, 2)) for _ in range(2))
+    _initialise(plain, TrainingConfig(), torch.device("cpu"))
+    _initialise(biased, TrainingConfig(forget_bias=1.0), torch.device("cpu"))
+    for (name, a), b in zip(plain.state_dict().items(), biased.state_dict().values(), strict=True):
+        if name.startswith("rnn.bias_ih_l"):
+            assert torch.equal(b[6:12], torch.ones(6)) and not torch.equal(a[6:12], b[6:12])
+            assert torch.equal(a[:6], b[:6]) and torch.equal(a[12:], b[12:]), name
+        else:
+            assert torch.equal(a, b), name  # the draw itself is the default's
