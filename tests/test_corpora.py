@@ -457,3 +457,72 @@ def test_kernel_spec_through_build_corpus(kernel_tree: Path, tmp_path: Path) -> 
     tarball = _tar(kernel_tree, tmp_path / "k.tar.xz", "w:xz")
     spec = {"kind": "kernel_tarball", "max_bytes": 30, "shuffle_seed": 4}
     assert build_corpus(spec, tarball) == _keyed_concatenation(4)[:30]
+
+
+# --- the kernel filter: generated files dropped before the shuffle --------------------------
+
+GENERATED = "drivers/gpu/amd/asic_reg/dcn_sh_mask.h"
+
+
+@pytest.fixture
+def tree_with_generated_header(kernel_tree: Path, tmp_path: Path) -> Path:
+    """The small tree plus a planted megabyte register header, as a .tar.gz."""
+    header = kernel_tree / GENERATED
+    header.parent.mkdir(parents=True)
+    header.write_bytes(b"#define mmREG_0x1234_MASK 0x00000001L\n" * 27_000)  # ~1 MB
+    return _tar(kernel_tree, tmp_path / "k.tar.gz", "w:gz")
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"max_file_bytes": 1000}, "max_file_bytes"),
+        ({"exclude": ["*/asic_reg/*"]}, "exclude */asic_reg/*"),
+        # both options: the reason is the first that applies, the glob
+        ({"exclude": ["arch/*", "*/asic_reg/*"], "max_file_bytes": 1000}, "exclude */asic_reg/*"),
+    ],
+)
+@pytest.mark.parametrize("max_bytes", [50, 10**7])
+def test_the_kernel_filter_drops_a_generated_file_before_the_draw(
+    tree_with_generated_header: Path, options: dict, reason: str, max_bytes: int
+) -> None:
+    spec = {"kind": "kernel_tarball", "max_bytes": max_bytes, "shuffle_seed": 6}
+    unfiltered = make_corpus(spec, tree_with_generated_header)
+    assert GENERATED in [file.path for file in unfiltered.files] or max_bytes == 50
+    if max_bytes == 10**7:
+        assert len(unfiltered.data) > 10**6  # without the filter the header is most of it
+    corpus = make_corpus({**spec, **options}, tree_with_generated_header)
+    # The draw is the one the remaining files give with the same seed.
+    assert corpus.data == _keyed_concatenation(6)[:max_bytes]
+    assert GENERATED not in [file.path for file in corpus.files]
+    header_bytes = (tree_with_generated_header.parent / "tree/linux-x" / GENERATED).stat().st_size
+    assert corpus.filter_record() == {
+        "max_file_bytes": options.get("max_file_bytes"),
+        "exclude": options.get("exclude", []),
+        "dropped_files": 1,
+        "dropped_bytes": header_bytes,
+        "dropped": [{"path": GENERATED, "bytes": header_bytes, "reason": reason}],
+    }
+
+
+def test_no_filter_option_is_the_unfiltered_draw(tree_with_generated_header: Path) -> None:
+    spec = {"kind": "kernel_tarball", "max_bytes": 10**7, "shuffle_seed": 6}
+    corpus = make_corpus({**spec, "exclude": []}, tree_with_generated_header)
+    assert corpus.data == build_kernel_corpus(tree_with_generated_header, 10**7, 6)
+    assert corpus.filter_record() is None and corpus.dropped == ()
+    assert make_corpus(spec, tree_with_generated_header).filter_record() is None
+
+
+def test_the_kernel_filter_options_are_checked(
+    tree_with_generated_header: Path, tmp_path: Path
+) -> None:
+    spec = {"kind": "kernel_tarball", "max_bytes": 100, "shuffle_seed": 6}
+    with pytest.raises(CorpusError, match=r"'max_file_bytes'.*integer >= 1"):
+        make_corpus({**spec, "max_file_bytes": 0}, tree_with_generated_header)
+    with pytest.raises(CorpusError, match=r"'exclude'.*list of path globs"):
+        make_corpus({**spec, "exclude": "*/asic_reg/*"}, tree_with_generated_header)
+    with pytest.raises(CorpusError, match=r"no regular \.c/\.h files.*dropped by the filter"):
+        make_corpus({**spec, "exclude": ["*"]}, tree_with_generated_header)
+    (tmp_path / "t.txt").write_bytes(b"abc")
+    with pytest.raises(CorpusError, match="filter the files of a kernel_tarball dataset"):
+        make_corpus({"kind": "text", "max_file_bytes": 5}, tmp_path / "t.txt")

@@ -18,6 +18,8 @@ from visrnn.models.recurrent import CharRNN, ModelConfig
 from visrnn.training.loop import (
     RunPaths,
     TrainingConfig,
+    _backward_and_clip,
+    _initialise,
     batches,
     run_fingerprint,
     stream_layout,
@@ -230,3 +232,136 @@ def test_snapshots_are_kept_at_the_configured_iterations(tmp_path: Path) -> None
         last.state_dict().items(), model.state_dict().values(), strict=True
     ):
         assert torch.equal(value, trained), key
+
+
+# The recipe keys (docs/recipe.md): char-rnn's choices behind config values, defaults unchanged.
+
+
+def test_forget_bias_sets_the_forget_block_of_every_lstm_input_bias_only() -> None:
+    hidden, layers, init_range = 6, 3, 0.08
+    model = CharRNN(ModelConfig("lstm", 10, hidden, layers))
+    torch.manual_seed(0)
+    model.init_uniform(init_range)
+    drawn = {k: v.clone() for k, v in model.state_dict().items()}
+    assert model.init_forget_bias(1.0) == layers
+    forget = slice(hidden, 2 * hidden)  # PyTorch's gate order: i, f, g, o
+    for name, value in model.state_dict().items():
+        if name.startswith("rnn.bias_ih_l"):
+            assert torch.equal(value[forget], torch.ones(hidden)), name
+            rest = torch.cat([value[:hidden], value[2 * hidden :]])
+            drawn_rest = torch.cat([drawn[name][:hidden], drawn[name][2 * hidden :]])
+            assert torch.equal(rest, drawn_rest), name
+        else:
+            assert torch.equal(value, drawn[name]), name
+    for layer in range(layers):
+        effective = (
+            getattr(model.rnn, f"bias_ih_l{layer}") + getattr(model.rnn, f"bias_hh_l{layer}")
+        )[forget]
+        assert effective.min() >= 1 - init_range and effective.max() <= 1 + init_range
+        assert effective.std() > 0  # the recurrent bias keeps its uniform draw, as in char-rnn
+
+
+@pytest.mark.parametrize("model_type", ["rnn", "gru"])
+def test_forget_bias_leaves_models_without_a_forget_gate_alone(model_type: str) -> None:
+    model = CharRNN(ModelConfig(model_type, 10, 6, 2))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert model.init_forget_bias(1.0) == 0
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def _gradients(config: TrainingConfig, seq_length: int = 7) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    model = CharRNN(ModelConfig("lstm", 10, 8, 1))
+    model.init_uniform(1.0)  # large weights: large gradients, so that clipping bites
+    ids = torch.randint(0, 10, (3, seq_length + 1))
+    logits, _ = model(ids[:, :-1])
+    loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten())
+    _backward_and_clip(model, loss, seq_length, config)
+    return {name: param.grad.clone() for name, param in model.named_parameters()}
+
+
+def test_sum_over_steps_scales_the_gradient_by_the_number_of_steps() -> None:
+    unclipped = {"grad_clip": 1e9}
+    mean = _gradients(TrainingConfig(**unclipped))
+    summed = _gradients(TrainingConfig(loss_reduction="sum_over_steps", **unclipped))
+    for name, grad in mean.items():
+        torch.testing.assert_close(summed[name], 7 * grad, msg=name)
+
+
+def test_value_clipping_clamps_each_element_and_norm_clipping_scales_the_whole() -> None:
+    raw = _gradients(TrainingConfig(grad_clip=1e9, loss_reduction="sum_over_steps"))
+    limit = 0.05
+    assert max(g.abs().max() for g in raw.values()) > limit  # the threshold bites
+    by_value = _gradients(
+        TrainingConfig(grad_clip=limit, grad_clip_mode="value", loss_reduction="sum_over_steps")
+    )
+    for name, grad in raw.items():
+        assert torch.equal(by_value[name], grad.clamp(-limit, limit)), name
+    by_norm = _gradients(TrainingConfig(grad_clip=limit, loss_reduction="sum_over_steps"))
+    norm = torch.cat([g.flatten() for g in by_norm.values()]).norm()
+    assert norm == pytest.approx(limit, rel=1e-4)
+    for name, grad in raw.items():  # one common factor: the direction is kept
+        torch.testing.assert_close(by_norm[name], grad * (by_norm[name].norm() / grad.norm()))
+
+
+def test_recipe_keys_come_from_the_config_section_and_are_checked() -> None:
+    config = training_config(
+        {"forget_bias": 1.0, "grad_clip_mode": "value", "loss_reduction": "sum_over_steps"}
+    )
+    assert (config.forget_bias, config.grad_clip_mode, config.loss_reduction) == (
+        1.0,
+        "value",
+        "sum_over_steps",
+    )
+    assert training_config({}).forget_bias is None
+    with pytest.raises(ValueError, match=r"training.grad_clip_mode is 'clamp'"):
+        training_config({"grad_clip_mode": "clamp"})
+    with pytest.raises(ValueError, match=r"training.loss_reduction is 'sum'"):
+        training_config({"loss_reduction": "sum"})
+
+
+def test_the_default_recipe_is_uniform_init_and_norm_clipping_of_the_mean_loss(
+    tmp_path: Path,
+) -> None:
+    """The defaults train exactly as a plain loop with the paper's text and nothing else:
+    uniform weights, the mean loss's gradient, its norm clipped (so no earlier result moves)."""
+    trained, _, _ = _tiny_run(tmp_path, epochs=2)
+    rng = np.random.default_rng(0)
+    ids = np.tile(rng.integers(0, 9, 50), 40).astype(np.uint8)[:1600]
+    config = TrainingConfig(batch_size=4, seq_length=10, epochs=2, lr_decay_after=1)
+    torch.manual_seed(config.seed)
+    model = CharRNN(ModelConfig("lstm", 10, 12, 2, dropout=0.25))
+    torch.manual_seed(config.seed)
+    model.init_uniform(config.init_range)
+    optimizer = torch.optim.RMSprop(
+        model.parameters(), lr=config.learning_rate, alpha=0.95, eps=1e-8
+    )
+    model.train()
+    for epoch in (1, 2):
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate_at(epoch)
+        state = model.zero_state(4)
+        for inputs, targets in batches(ids, 4, 10, drop_last=True):
+            logits, state = model(inputs, state)
+            state = tuple(s.detach() for s in state)
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten())
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+    for (name, expected), actual in zip(
+        model.state_dict().items(), trained.state_dict().values(), strict=True
+    ):
+        assert torch.equal(actual, expected), name
+
+
+def test_the_loop_sets_the_forget_bias_after_the_same_uniform_draw() -> None:
+    plain, biased = (CharRNN(ModelConfig("lstm", 10, 6, 2)) for _ in range(2))
+    _initialise(plain, TrainingConfig(), torch.device("cpu"))
+    _initialise(biased, TrainingConfig(forget_bias=1.0), torch.device("cpu"))
+    for (name, a), b in zip(plain.state_dict().items(), biased.state_dict().values(), strict=True):
+        if name.startswith("rnn.bias_ih_l"):
+            assert torch.equal(b[6:12], torch.ones(6)) and not torch.equal(a[6:12], b[6:12])
+            assert torch.equal(a[:6], b[:6]) and torch.equal(a[12:], b[12:]), name
+        else:
+            assert torch.equal(a, b), name  # the draw itself is the default's

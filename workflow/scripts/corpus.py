@@ -25,6 +25,8 @@ with script(snakemake) as log:
             "symbols": symbols,
             **corpus_record(corpus.data),
             "files": corpus.files_as_dicts(),
+            # Only a filtered kernel corpus records a filter (its options, the files dropped).
+            **({"filter": record} if (record := corpus.filter_record()) else {}),
         },
     )
     log.info(

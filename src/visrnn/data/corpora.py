@@ -9,6 +9,7 @@ never lands under its final name. Users may instead point a dataset at a text fi
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import heapq
 import http.client
@@ -22,7 +23,7 @@ import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -150,14 +151,66 @@ class CorpusFile:
 
 
 @dataclass(frozen=True)
+class KernelFilter:
+    """Which ``.c``/``.h`` files of a kernel tree may enter the draw: generated files (a
+    modern kernel's register headers of megabytes) are dropped before the shuffle, so that
+    the corpus describes code rather than one file.
+
+    ``max_file_bytes``: a larger file is dropped (None: no limit). ``exclude``: shell-style
+    globs (``fnmatch``, where ``*`` also matches ``/``) on the file's ``tree_path``, such as
+    ``*/asic_reg/*``. The default drops nothing.
+    """
+
+    max_file_bytes: int | None = None
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.max_file_bytes is not None or bool(self.exclude)
+
+    def reason_to_drop(self, path: str, size: int) -> str | None:
+        """Why the file at ``path`` (a ``tree_path``) of ``size`` bytes is dropped, or None."""
+        for pattern in self.exclude:
+            if fnmatch.fnmatchcase(path, pattern):
+                return f"exclude {pattern}"
+        if self.max_file_bytes is not None and size > self.max_file_bytes:
+            return "max_file_bytes"
+        return None
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    """A source file the kernel filter kept out of the draw, and why."""
+
+    path: str
+    bytes: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Corpus:
-    """A corpus's bytes and the files they came from, in order."""
+    """A corpus's bytes and the files they came from, in order; for a filtered kernel
+    corpus, the filter and the files it dropped (in archive order)."""
 
     data: bytes
     files: tuple[CorpusFile, ...]
+    kernel_filter: KernelFilter = field(default_factory=KernelFilter)
+    dropped: tuple[DroppedFile, ...] = ()
 
     def files_as_dicts(self) -> list[dict[str, Any]]:
         return [asdict(file) for file in self.files]
+
+    def filter_record(self) -> dict[str, Any] | None:
+        """The filter's options and what it dropped, for ``corpus.json``; None without one."""
+        if not self.kernel_filter.active:
+            return None
+        return {
+            "max_file_bytes": self.kernel_filter.max_file_bytes,
+            "exclude": list(self.kernel_filter.exclude),
+            "dropped_files": len(self.dropped),
+            "dropped_bytes": sum(file.bytes for file in self.dropped),
+            "dropped": [asdict(file) for file in self.dropped],
+        }
 
 
 def tree_path(member_name: str) -> str:
@@ -173,12 +226,16 @@ def kernel_file_key(seed: int, member_name: str) -> str:
     return hashlib.sha256(f"{seed}:{tree_path(member_name)}".encode()).hexdigest()
 
 
-def build_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> bytes:
+def build_kernel_corpus(
+    tarball: PathLike, max_bytes: int, seed: int, kernel_filter: KernelFilter | None = None
+) -> bytes:
     """The bytes of ``read_kernel_corpus``."""
-    return read_kernel_corpus(tarball, max_bytes, seed).data
+    return read_kernel_corpus(tarball, max_bytes, seed, kernel_filter).data
 
 
-def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
+def read_kernel_corpus(
+    tarball: PathLike, max_bytes: int, seed: int, kernel_filter: KernelFilter | None = None
+) -> Corpus:
     """Every regular ``.c``/``.h`` file of a kernel tarball, shuffled, concatenated, cut.
 
     The shuffle is the order of ``kernel_file_key(seed, member)``: a seeded permutation that
@@ -186,8 +243,12 @@ def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
     (compression detected from its content) keeps only the files with the smallest keys whose
     sizes still add up to ``max_bytes`` (see ``_SmallestKeyFiles``), so a 1.3 GB kernel tree
     needs about ``max_bytes`` of memory. At the end the kept files are concatenated in key
-    order and cut inside the last one. Symlinks, directories and other files are skipped.
+    order and cut inside the last one. Symlinks, directories and other files are skipped, and
+    so are the files ``kernel_filter`` drops, before the shuffle: the draw is the one the
+    remaining files give with the same seed.
     """
+    kernel_filter = kernel_filter or KernelFilter()
+    dropped: list[DroppedFile] = []
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
         raise CorpusError(f"max_bytes for {tarball} must be a positive integer, not {max_bytes!r}")
     kept = _SmallestKeyFiles(max_bytes)
@@ -199,6 +260,10 @@ def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
                 if scanned % _PROGRESS_EVERY_MEMBERS == 0:
                     logger.info("%s: %d members scanned, %d .c/.h files", tarball, scanned, sources)
                 if not member.isreg() or not member.name.endswith(KERNEL_SOURCE_SUFFIXES):
+                    continue
+                reason = kernel_filter.reason_to_drop(tree_path(member.name), member.size)
+                if reason is not None:
+                    dropped.append(DroppedFile(tree_path(member.name), member.size, reason))
                     continue
                 sources += 1
                 source_bytes += member.size
@@ -213,9 +278,11 @@ def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
             "point the dataset at a kernel source tarball"
         ) from error
     if sources == 0:
+        filtered = f", {len(dropped)} dropped by the filter" if dropped else ""
         raise CorpusError(
-            f"{tarball} holds no regular .c/.h files ({scanned} members); "
+            f"{tarball} holds no regular .c/.h files ({scanned} members{filtered}); "
             "point the dataset at a Linux kernel source tarball"
+            + (" or loosen max_file_bytes / exclude" if dropped else "")
         )
     if source_bytes < max_bytes:
         logger.warning(
@@ -241,7 +308,15 @@ def read_kernel_corpus(tarball: PathLike, max_bytes: int, seed: int) -> Corpus:
         len(corpus),
         len(files),
     )
-    return Corpus(corpus, tuple(files))
+    if kernel_filter.active:
+        logger.info(
+            "%s: the filter (%s) dropped %d .c/.h files (%d bytes) before the shuffle",
+            tarball,
+            kernel_filter,
+            len(dropped),
+            sum(file.bytes for file in dropped),
+        )
+    return Corpus(corpus, tuple(files), kernel_filter, tuple(dropped))
 
 
 def build_corpus(spec: Mapping[str, Any], source_path: Path) -> bytes:
@@ -253,9 +328,15 @@ def make_corpus(spec: Mapping[str, Any], source_path: Path) -> Corpus:
     """A dataset's corpus from its source file, by ``spec["kind"]``, with the files it holds.
 
     ``text``: ``newlines`` (default ``keep``) and an optional ``max_bytes`` prefix cut; one
-    file. ``kernel_tarball``: ``max_bytes`` and ``shuffle_seed`` (see ``read_kernel_corpus``).
+    file. ``kernel_tarball``: ``max_bytes`` and ``shuffle_seed`` (see ``read_kernel_corpus``),
+    and the optional filter ``max_file_bytes`` / ``exclude`` (``KernelFilter``).
     """
     kind = spec.get("kind")
+    if kind != "kernel_tarball" and any(spec.get(key) for key in KERNEL_FILTER_KEYS):
+        raise CorpusError(
+            f"corpus options {list(KERNEL_FILTER_KEYS)} for {source_path} filter the files of "
+            f"a kernel_tarball dataset; remove them from this {kind!r} dataset"
+        )
     if kind == "text":
         data = read_text_corpus(source_path, spec.get("newlines", "keep"))
         if spec.get("max_bytes") is not None:
@@ -266,6 +347,7 @@ def make_corpus(spec: Mapping[str, Any], source_path: Path) -> Corpus:
             source_path,
             _spec_int(spec, "max_bytes", source_path, minimum=1),
             _spec_int(spec, "shuffle_seed", source_path, minimum=0),
+            kernel_filter_of(spec, source_path),
         )
     else:
         raise CorpusError(
@@ -274,6 +356,24 @@ def make_corpus(spec: Mapping[str, Any], source_path: Path) -> Corpus:
     if not corpus.data:
         raise CorpusError(f"corpus built from {source_path} is empty; use a non-empty file")
     return corpus
+
+
+#: A kernel dataset's filter options (``KernelFilter``).
+KERNEL_FILTER_KEYS = ("max_file_bytes", "exclude")
+
+
+def kernel_filter_of(spec: Mapping[str, Any], source_path: Path) -> KernelFilter:
+    """The ``KernelFilter`` a dataset's config asks for (none when both options are absent)."""
+    limit = spec.get("max_file_bytes")
+    if limit is not None:
+        limit = _spec_int(spec, "max_file_bytes", source_path, minimum=1)
+    exclude = spec.get("exclude") or []
+    if isinstance(exclude, str) or not all(isinstance(p, str) and p for p in exclude):
+        raise CorpusError(
+            f"corpus option 'exclude' for {source_path} must be a list of path globs such as "
+            f"['*/asic_reg/*'], not {exclude!r}"
+        )
+    return KernelFilter(limit, tuple(exclude))
 
 
 #: Columns of ``tables/corpus_files.csv``.

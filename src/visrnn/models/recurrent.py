@@ -214,6 +214,26 @@ class CharRNN(nn.Module):
         for param in self.parameters():
             nn.init.uniform_(param, -init_range, init_range)
 
+    def init_forget_bias(self, value: float) -> int:
+        """An LSTM's forget-gate biases set to ``value`` in every layer, as char-rnn's
+        ``train.lua`` does after its uniform draw; returns the number of layers set (0 for
+        an RNN or GRU, which have no forget gate).
+
+        char-rnn's layer sums two linear maps, ``i2h`` (input) and ``h2h`` (recurrent), each
+        with a bias, and fills the forget block of ``i2h``'s only. PyTorch's LSTM has the same
+        two biases, ``bias_ih`` and ``bias_hh``, and the forget gate is the second of four
+        blocks in both (i, f, o, g there; i, f, g, o here): ``bias_ih``'s block is set and
+        ``bias_hh``'s keeps its uniform draw, so the effective bias is ``value`` plus that
+        draw, as in char-rnn.
+        """
+        if self.config.model_type != "lstm":
+            return 0
+        hidden = self.config.hidden_size
+        with torch.no_grad():
+            for layer in range(self.config.num_layers):
+                getattr(self.rnn, f"bias_ih_l{layer}")[hidden : 2 * hidden].fill_(value)
+        return self.config.num_layers
+
     def forward(self, ids: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Logits (B, T, K) for ids (B, T), and the state after the last step."""
         inputs = F.one_hot(ids.long(), self.config.vocab_size).to(self.decoder.weight.dtype)

@@ -2,8 +2,14 @@
 
 The training split is cut into ``batch_size`` contiguous streams; each batch is the next
 ``seq_length`` characters of every stream, and the hidden state is carried from one batch to the
-next (truncated backpropagation through time). RMSProp, gradient-norm clipping, learning-rate
+next (truncated backpropagation through time). RMSProp, gradient clipping, learning-rate
 decay after ``lr_decay_after`` epochs, and the checkpoint with the best validation loss kept.
+
+Three keys choose between the paper's text and char-rnn's ``train.lua`` where the two may
+differ (docs/recipe.md): ``forget_bias`` (LSTM forget-gate biases after the uniform draw),
+``loss_reduction`` (the gradient of the mean loss, or of the loss summed over the unrolled
+steps) and ``grad_clip_mode`` (clip the gradient's norm, or each element). Their defaults keep
+the uniform initialisation the paper states and norm clipping of the mean loss's gradient.
 
 A run writes a resume checkpoint after every epoch. Rerun after a crash, it continues from
 there and ends with the same weights as an uninterrupted run (bitwise on CPU): optimizer state,
@@ -36,9 +42,15 @@ from visrnn.common.devices import acquire_device
 from visrnn.common.files import write_csv
 from visrnn.data.splits import array_sha256
 from visrnn.models.checkpoints import read_resume, save_checkpoint, save_resume
-from visrnn.models.recurrent import LanguageModel, detach_state
+from visrnn.models.recurrent import CharRNN, LanguageModel, detach_state
 
 logger = logging.getLogger(__name__)
+
+#: ``grad_clip_mode``: clip the gradient's global norm, or each element (char-rnn's ``clamp``).
+GRAD_CLIP_MODES = ("norm", "value")
+#: ``loss_reduction``: the gradient of the mean loss over batch and steps, or of the per-step
+#: batch means summed over the unrolled steps (char-rnn's ``train.lua``).
+LOSS_REDUCTIONS = ("mean", "sum_over_steps")
 
 LOG_COLUMNS = (
     "epoch",
@@ -60,12 +72,25 @@ class TrainingConfig:
     rmsprop_alpha: float = 0.95
     rmsprop_eps: float = 1e-8
     grad_clip: float = 5.0
+    grad_clip_mode: str = "norm"  # GRAD_CLIP_MODES
+    loss_reduction: str = "mean"  # LOSS_REDUCTIONS
     init_range: float = 0.08
+    forget_bias: float | None = None  # LSTM forget-gate bias after the uniform draw; None: none
     lr_decay: float = 0.95
     lr_decay_after: int = 10
     patience: int | None = None  # epochs without validation improvement before stopping
     seed: int = 123
     snapshot_iterations: tuple[int, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for key, allowed in (
+            ("grad_clip_mode", GRAD_CLIP_MODES),
+            ("loss_reduction", LOSS_REDUCTIONS),
+        ):
+            if getattr(self, key) not in allowed:
+                raise ValueError(
+                    f"training.{key} is {getattr(self, key)!r}; use one of {list(allowed)}"
+                )
 
     def learning_rate_at(self, epoch: int) -> float:
         """Learning rate of 1-based ``epoch``: constant, then times ``lr_decay`` per epoch."""
@@ -212,9 +237,12 @@ def _check_split(train_ids: np.ndarray, config: TrainingConfig, data_name: str) 
 def _initialise(
     model: LanguageModel, config: TrainingConfig, device: torch.device
 ) -> torch.optim.Optimizer:
-    """Seed, draw the initial weights (paper, Sec. 3.3), move to ``device``; the optimizer."""
+    """Seed, draw the initial weights (paper, Sec. 3.3), set an LSTM's forget-gate biases if
+    ``forget_bias`` says so, move to ``device``; the optimizer."""
     torch.manual_seed(config.seed)
     model.init_uniform(config.init_range)
+    if config.forget_bias is not None:
+        _set_forget_bias(model, config.forget_bias)
     model.to(device)
     return torch.optim.RMSprop(
         model.parameters(),
@@ -222,6 +250,16 @@ def _initialise(
         alpha=config.rmsprop_alpha,
         eps=config.rmsprop_eps,
     )
+
+
+def _set_forget_bias(model: LanguageModel, value: float) -> None:
+    """``forget_bias`` on an LSTM; any other model has no forget gate, which the log says."""
+    layers = model.init_forget_bias(value) if isinstance(model, CharRNN) else 0
+    if layers:
+        logger.info("forget-gate biases of %d LSTM layer(s) set to %g", layers, value)
+    else:
+        kind = model.config.model_type if isinstance(model, CharRNN) else type(model).__name__
+        logger.info("training.forget_bias=%g not used: the %s has no forget gate", value, kind)
 
 
 def _snapshot_dir(config: TrainingConfig, paths: RunPaths) -> Path | None:
@@ -264,8 +302,7 @@ def _train_epoch(
         state = detach_state(state)
         loss = F.cross_entropy(logits.flatten(0, 1), targets.to(device).flatten())
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        _backward_and_clip(model, loss, inputs.shape[1], config)
         optimizer.step()
         loss_sum += loss.item()
         steps += 1
@@ -278,6 +315,22 @@ def _train_epoch(
                 **checkpoint_meta,
             )
     return loss_sum, steps, time.perf_counter() - started
+
+
+def _backward_and_clip(
+    model: LanguageModel, loss: torch.Tensor, steps: int, config: TrainingConfig
+) -> None:
+    """The gradient of the batch's loss, clipped as ``config`` says.
+
+    ``loss`` is the mean over batch and ``steps``; ``sum_over_steps`` backpropagates the sum of
+    the per-step batch means, ``steps`` times the mean (char-rnn sums its per-step criteria and
+    leaves out the division, which RMSProp would undo, but not the clipping threshold).
+    """
+    (loss * steps if config.loss_reduction == "sum_over_steps" else loss).backward()
+    if config.grad_clip_mode == "value":
+        torch.nn.utils.clip_grad_value_(model.parameters(), config.grad_clip)
+    else:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
 
 
 def _end_epoch(
