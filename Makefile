@@ -52,8 +52,10 @@ explore: $(STAMP)
 # the demo DAG through Snakemake, inject faults into it, start a SLURM cluster or drive a
 # browser (several minutes to a quarter of an hour on 2 cores).
 test: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m "not e2e"
-	@echo "make test ran the fast tier; the end-to-end tier: make test-e2e (both: make test-all)"
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m "not e2e"; status=$$?; \
+	echo "make test ran the fast tier; the end-to-end tier (demo DAG, faults, SLURM, browser):"; \
+	echo "  make test-e2e    (both tiers: make test-all)"; \
+	exit $$status
 
 test-e2e: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m e2e

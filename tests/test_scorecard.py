@@ -431,6 +431,7 @@ def test_markdown_counts_verdicts():
     assert text.count("\n| ") == len(rows) + 1
 
 
+@pytest.mark.e2e
 def test_demo_run_scorecard(demo_run):
     """The demo's card has every claim, and its tiny preset makes none of them 'reproduced'."""
     rows = read_csv(demo_run / "results" / "scorecard.csv")
