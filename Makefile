@@ -1,7 +1,9 @@
 # The README's two set-up commands, and the CPU showcase:
 #   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
 #   make showcase - the CPU showcase: full War and Peace, 12 models, under an hour on 2 cores
-#   make test   - install everything, then run the test suite (unit tests + demo end to end)
+#   make test   - install everything, then run the fast tier of the tests (minutes)
+#   make test-e2e - the end-to-end tier alone: the demo DAG, faults, SLURM, the browser
+#   make test-all - both tiers (what .ci/run runs)
 # Everything lands in .venv: pinned requirements, torch==2.13.0, and KenLM built with
 # KENLM_MAX_ORDER=21 (module and lmplz/build_binary; Boost comes from apt).
 
@@ -11,7 +13,7 @@ CORES ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo showcase paper test lint clean-demo explore
+.PHONY: setup demo showcase paper test test-e2e test-all lint clean-demo explore
 
 setup: $(STAMP)
 
@@ -46,8 +48,19 @@ paper: $(STAMP)
 explore: $(STAMP)
 	$(BIN)/visrnn explore .test/results --port $(or $(PORT),8000)
 
+# Two tiers (pyproject.toml's markers): unmarked tests are the fast tier; those marked e2e run
+# the demo DAG through Snakemake, inject faults into it, start a SLURM cluster or drive a
+# browser (several minutes to a quarter of an hour on 2 cores).
 test: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m "not e2e"; status=$$?; \
+	echo "make test ran the fast tier; the end-to-end tier (demo DAG, faults, SLURM, browser):"; \
+	echo "  make test-e2e    (both tiers: make test-all)"; \
+	exit $$status
+
+test-e2e: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m e2e
+
+test-all: test test-e2e
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow/scripts benchmarks

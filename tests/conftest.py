@@ -1,5 +1,6 @@
 """Shared fixtures: the local corpora, a tiny synthetic text, and the demo preset run once
-per session on a copy of the workflow (read by the workflow, report and SLURM tests)."""
+per session on a copy of the workflow (read by the workflow, report and SLURM tests), and the
+guard that keeps the tests using that run in the end-to-end tier."""
 
 from __future__ import annotations
 
@@ -13,6 +14,24 @@ from workflow_runs import copy_workflow, demo_config, snakemake, write_config
 REPO = Path(__file__).resolve().parents[1]
 # Where the full corpora are looked for when $VISRNN_CORPUS_DIRS names none of them.
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: Fixtures that run Snakemake (or copy the workflow for it): a test using one belongs to the
+#: end-to-end tier, so that ``make test`` (pytest -m "not e2e") never starts the demo DAG.
+E2E_FIXTURES = frozenset({"demo_run", "workflow_copy"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that uses a Snakemake fixture without the e2e marker: unmarked, it would
+    silently pull the demo DAG (minutes) into the fast tier."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if E2E_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("e2e") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"these tests use {sorted(E2E_FIXTURES)} but lack @pytest.mark.e2e: {unmarked}"
+        )
 
 
 @pytest.fixture(scope="session")

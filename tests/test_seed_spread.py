@@ -38,6 +38,7 @@ def test_seed_rows_name_each_draws_largest_file(tmp_path: Path) -> None:
     assert (tmp_path / "seeds.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.e2e
 def test_demo_run_seed_spread(demo_run: Path) -> None:
     config = yaml.safe_load((demo_run / "config.yaml").read_text())
     results = demo_run / "results" / "lk"

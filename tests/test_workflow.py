@@ -18,10 +18,7 @@ import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
 from visrnn.common.files import read_table
-from visrnn.scorecard.claims import claims
-from visrnn.scorecard.paper import PAPER
-from visrnn.scorecard.render import scorecard_markdown
-from visrnn.scorecard.verdicts import VERDICTS
+from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_scores
 from visrnn.training.loop import batches_per_epoch
 
@@ -93,6 +90,29 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
         assert stages <= benchmarks
         header = next((results / "benchmarks").rglob("*.tsv")).read_text().split()[:4]
         assert "max_rss" in header
+
+
+#: What the demo's training (.test/config.yaml: 10 epochs at 5 times the paper's rate) buys,
+#: with a margin below what it measured. Its best LSTM beats the bigram (ngram-1) on each test
+#: split, by nats per character; a 2-epoch demo does not (its LSTMs stay at the unigram's
+#: loss, about 0.8 nats above the bigram's).
+DEMO_LSTM_GAIN_OVER_BIGRAM = 0.1
+#: The cell the README's picture shows: the best LSTM's first cell for this signal, and the
+#: least |r| it must keep (measured 0.84; 0.59 in the 2-epoch demo's 1-layer LSTM).
+DEMO_CELL = ("lk", "indent_depth", 0.75)
+
+
+def test_the_demos_best_lstm_learns_enough_to_show_a_cell(demo_run: Path) -> None:
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        lstm = best_model(read_table(results / "tables" / "test_losses.csv"), "lstm")
+        bigram = read_scores(results / "eval" / "ngram-1.parquet").loss
+        loss = read_scores(results / "eval" / f"{lstm}.parquet").loss
+        assert loss < bigram - DEMO_LSTM_GAIN_OVER_BIGRAM, (ds, lstm, loss, bigram)
+    ds, signal, least = DEMO_CELL
+    ranking = read_table(demo_run / "results" / ds / "tables" / "cell_ranking.csv")
+    top = next(row for row in ranking if row["signal"] == signal and row["rank"] == 1)
+    assert abs(top["correlation"]) >= least, top
 
 
 def test_demo_peels_every_lstm_error_of_wp_with_the_oracles(demo_run: Path) -> None:
@@ -240,12 +260,8 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
 
 
 def test_the_showcase_plans_full_war_and_peace_with_12_models(workflow_copy, tmp_path) -> None:
-    """The CPU showcase (README): the paper's War and Peace file uncut, 12 models of one run
-    each, the paper's n ladders, the oracles, the dynamics and the explorer's three models."""
-    config = yaml.safe_load((REPO / "showcase" / "config.yaml").read_text())
-    wp = config["datasets"]["wp"]
-    assert list(config["datasets"]) == ["wp"] and "max_bytes" not in wp
-    assert wp["source"]["sha256"] == PAPER.corpus_sha256["wp"]
+    """The CPU showcase (README): 12 models of one run each, the paper's n ladders, the
+    oracles, the dynamics and the explorer's three models (its corpus: test_showcase.py)."""
     shutil.copy(REPO / "showcase" / "config.yaml", tmp_path / "config.yaml")
     jobs = dry_run(workflow_copy, tmp_path)
     assert jobs["train_model"] == 12 and jobs["select_model"] == 12
@@ -253,17 +269,6 @@ def test_the_showcase_plans_full_war_and_peace_with_12_models(workflow_copy, tmp
     assert jobs["dynamics_snapshots"] == 1 and jobs["error_oracles"] == 1
     assert jobs["dump_best_activations"] == 3 and jobs["explorer_model"] == 3
     assert jobs["scorecard"] == 1
-
-
-def test_the_committed_showcase_scorecard_names_current_claims() -> None:
-    """docs/showcase/scorecard.md is a run of showcase/config.yaml: a claim renamed or dropped
-    since means it must be run again."""
-    rows = read_table(REPO / "docs" / "showcase" / "scorecard.csv")
-    known = {claim.id for claim in claims()}
-    assert rows and {row["id"] for row in rows} <= known
-    assert {row["verdict"] for row in rows} <= set(VERDICTS)
-    markdown = (REPO / "docs" / "showcase" / "scorecard.md").read_text()
-    assert markdown == scorecard_markdown(rows)
 
 
 def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path):
