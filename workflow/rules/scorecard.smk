@@ -3,7 +3,7 @@
 
 rule scorecard:
     input:
-        unpack(get_scorecard_tables),
+        get_scorecard_inputs,
         code=code("scorecard"),
     output:
         table=in_report("results/scorecard.csv", "scorecard", per_dataset=False),
@@ -13,6 +13,7 @@ rule scorecard:
     conda:
         "../../envs/analysis.yaml"
     params:
+        tables=plan.scorecard_tables(config),
         config={
             key: config[key] for key in ("datasets", "grid", "training", "analysis")
         },

@@ -5,8 +5,11 @@ from visrnn.common.runner import script
 from visrnn.scorecard import SCORECARD_COLUMNS, Run, scorecard_rows, write_markdown
 
 with script(snakemake) as log:
+    # params.tables: dataset -> table name -> path (visrnn.plan.scorecard_tables)
     paths = {
-        tuple(key.split("__", 1)): path for key, path in snakemake.input.items() if "__" in key
+        (ds, name): path
+        for ds, tables in snakemake.params.tables.items()
+        for name, path in tables.items()
     }
     rows = scorecard_rows(Run.from_paths(snakemake.params.config, paths))
     write_csv(snakemake.output.table, rows, SCORECARD_COLUMNS)
