@@ -23,7 +23,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from visrnn import cli
-from visrnn.common.configuration import ConfigError, check_config
+from visrnn.plan import ConfigError, check_config
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
 from visrnn.explorer.store import ModelStore, TextStore, oracle_codes, write_model_store

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from visrnn.common.configuration import ConfigError, check_config
+from visrnn.plan import ConfigError, check_config
 from visrnn.figures.oracle_figures import plot_oracle_pie, plot_scaling, render_examples
 from visrnn.figures.oracles import (
     REMAINING,

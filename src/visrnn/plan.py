@@ -331,13 +331,18 @@ def seed_dir(ds: str, seed: int) -> str:
 
 
 def explorer_text(ds: str, root: str | Path = RESULTS) -> str:
-    """The explorer's text store of a dataset (``ds="*"``: a glob over the datasets)."""
+    """The explorer's text store of a dataset."""
     return f"{root}/{ds}/explorer/text"
 
 
+def explorer_models(ds: str, root: str | Path = RESULTS) -> str:
+    """The folder of the explorer's model copies of a dataset."""
+    return f"{root}/{ds}/explorer/models"
+
+
 def explorer_model(ds: str, model: str, root: str | Path = RESULTS) -> str:
-    """The explorer's unit-major copy of a model's dump (``model="*"``: a glob)."""
-    return f"{root}/{ds}/explorer/models/{model}"
+    """The explorer's unit-major copy of a model's dump."""
+    return f"{explorer_models(ds, root)}/{model}"
 
 
 #: The scorecard, relative to the results directory (csv and the page a reader opens).

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from visrnn import plan
 from visrnn.explorer import queries
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.inside.cells import NEGATIVE_RGB, POSITIVE_RGB
@@ -53,13 +54,13 @@ class Results:
         self.texts: dict[str, Path] = {}
         self._opened: dict[tuple[str, str], ModelStore] = {}
         self.models: dict[str, dict[str, Path]] = {}
-        for text_json in sorted(self.root.glob("*/explorer/text/text.json")):
-            ds = text_json.parents[2].name
-            self.texts[ds] = text_json.parent
-            self.models[ds] = {
-                p.parent.name: p.parent
-                for p in sorted(text_json.parents[1].glob("models/*/model.json"))
-            }
+        for folder in sorted(path for path in self.root.iterdir() if path.is_dir()):
+            ds, text = folder.name, Path(plan.explorer_text(folder.name, self.root))
+            if not (text / "text.json").is_file():
+                continue
+            self.texts[ds] = text
+            models = Path(plan.explorer_models(ds, self.root))
+            self.models[ds] = {p.parent.name: p.parent for p in sorted(models.glob("*/model.json"))}
 
     @functools.cache  # noqa: B019 (one Results per app, alive as long as the app)
     def text(self, ds: str) -> TextStore:
