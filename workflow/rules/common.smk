@@ -1,4 +1,4 @@
-# Shared by all the rule files: config validation, input functions (thin wrappers around the
+# Shared by all the rule files. Config validation, input functions (thin wrappers around the
 # plan of the DAG, visrnn.plan: runs, model ids, result paths), and the package source files
 # each stage depends on.
 
