@@ -73,9 +73,6 @@ def dropout_tag(dropout: float) -> str:
 
 # --- the config: defaults that fit, relations checked ----------------------------------------
 
-#: The paper's n-gram oracles (Sec. 4.4): n = 1..9.
-PAPER_ORACLE_NGRAM = tuple(range(1, 10))
-
 
 def settle_config(config: MutableMapping[str, Any], schema: Path = SCHEMA) -> None:
     """Make ``config`` what every function here expects, in place: validated by the schema
@@ -122,7 +119,8 @@ def fit_defaults(config: MutableMapping[str, Any], written: Mapping[str, Any]) -
     if not fits and not _written(written, "analysis", "reference_ngram"):
         analysis["reference_ngram"] = max(built)  # the paper's 20-gram: the largest n
     if "ngram" in oracles and not _written(written, "analysis", "oracles", "ngram") and built:
-        oracles["ngram"] = [n for n in PAPER_ORACLE_NGRAM if n in built] or list(built)
+        # The schema's (the paper's 1..9) that are built, else every built one.
+        oracles["ngram"] = [n for n in oracles["ngram"] if n in built] or list(built)
 
     dynamics = analysis.get("dynamics")
     if dynamics:
