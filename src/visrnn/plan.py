@@ -367,10 +367,6 @@ def baseline_evals(config: Mapping[str, Any], ds: str) -> list[str]:
     ]
 
 
-def reference_ngram_eval(config: Mapping[str, Any], ds: str) -> str:
-    return eval_scores(ds, ngram_id(reference_ngram(config)))
-
-
 def oracle_evals(config: Mapping[str, Any], ds: str) -> list[str]:
     """Scores the error oracles read: every LSTM (the two compared are chosen by test loss)
     and the n-gram baselines of the n-gram oracles."""
