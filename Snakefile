@@ -26,4 +26,4 @@ include: "workflow/rules/explorer.smk"
 rule all:
     default_target: True
     input:
-        final_outputs(),
+        plan.final_outputs(config),

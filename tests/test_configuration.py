@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from visrnn.common.configuration import ConfigError, check_config, schema_error_message
+from visrnn.common.configuration import schema_error_message
+from visrnn.plan import ConfigError, check_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,6 @@ import yaml
 from fastapi.testclient import TestClient
 
 from visrnn import cli
-from visrnn.common.configuration import ConfigError, check_config
 from visrnn.explorer import queries
 from visrnn.explorer.server import DEFAULT_HOST, MAX_UNITS, create_app, serve
 from visrnn.explorer.store import ModelStore, TextStore, oracle_codes, write_model_store
@@ -31,6 +30,7 @@ from visrnn.explorer.synthetic import PLANTED, write_synthetic_results
 from visrnn.inside.activations import ActivationDump, dump_activations
 from visrnn.inside.signals import structural_signals
 from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.plan import ConfigError, check_config
 
 POSITIONS, UNITS = 20000, 64
 #: What a browser on this machine sends as Host (the server refuses other names).

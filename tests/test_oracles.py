@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pytest
 
-from visrnn.common.configuration import ConfigError, check_config
 from visrnn.figures.oracle_figures import plot_oracle_pie, plot_scaling, render_examples
 from visrnn.figures.oracles import (
     REMAINING,
@@ -20,6 +19,7 @@ from visrnn.figures.oracles import (
     scaling_summary,
     select_model,
 )
+from visrnn.plan import ConfigError, check_config
 
 ERR, RIGHT = 0.25, 0.75
 

@@ -16,7 +16,7 @@ import torch
 import yaml
 
 from visrnn import cli
-from visrnn.common import progress
+from visrnn.cli import status as progress
 from visrnn.common.files import write_csv
 from visrnn.models.recurrent import CharRNN, ModelConfig
 from visrnn.training import loop as training

@@ -111,3 +111,19 @@ def test_a_stage_that_renders_pages_has_its_templates_as_sources() -> None:
         templates / "page.html.j2",
     }
     assert not [path for path in code("train_model") if path.parent == templates]
+
+
+def test_common_is_the_bottom_layer() -> None:
+    """``visrnn.common`` imports no other part of the package: stages, the plan and the CLI
+    build on it, never the other way round."""
+    for path in sorted((PACKAGE / "common").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                inside = name == "visrnn" or name.startswith("visrnn.")
+                assert not inside or name.startswith("visrnn.common"), (path.name, name)

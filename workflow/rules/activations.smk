@@ -15,7 +15,7 @@ rule dump_activations:
     benchmark:
         "results/{ds}/benchmarks/activations/{model}.tsv"
     wildcard_constraints:
-        model=GRID_MODEL,
+        model=plan.GRID_MODEL,
     conda:
         "../../envs/pytorch.yaml"
     threads: 1  # batch-1 recurrence: more threads only wait on each other
@@ -32,7 +32,7 @@ rule dump_activations:
 
 rule dump_best_activations:
     input:
-        unpack(best_of_type_sources),
+        unpack(get_best_of_type_sources),
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
         code=code("dump_activations"),
@@ -43,7 +43,7 @@ rule dump_best_activations:
     benchmark:
         "results/{ds}/benchmarks/activations/best-{type}.tsv"
     wildcard_constraints:
-        type="rnn|lstm|gru",
+        type=plan.MODEL_TYPE,
     conda:
         "../../envs/pytorch.yaml"
     threads: 1  # batch-1 recurrence: more threads only wait on each other
@@ -71,7 +71,7 @@ rule gate_saturation:
     benchmark:
         "results/{ds}/benchmarks/saturation/{model}.tsv"
     wildcard_constraints:
-        model=r"(lstm|gru)-[0-9]+L-[0-9a-z.]+",
+        model=plan.GATED_MODEL,
     conda:
         "../../envs/pytorch.yaml"
     threads: 1  # batch-1 recurrence: more threads only wait on each other
@@ -83,7 +83,7 @@ rule gate_saturation:
 
 rule saturation_figures:
     input:
-        counts=lambda wildcards: gated_saturation(wildcards.ds),
+        counts=get_gated_saturation,
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("saturation_figures"),
     output:
@@ -105,7 +105,7 @@ rule saturation_figures:
 
 rule interpretable_cells:
     input:
-        dumps=lambda wildcards: lstm_activations(wildcards.ds),
+        dumps=get_lstm_activations,
         test_losses="results/{ds}/tables/test_losses.csv",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
@@ -122,7 +122,7 @@ rule interpretable_cells:
     conda:
         "../../envs/pytorch.yaml"
     params:
-        code=lambda wildcards: config["datasets"][wildcards.ds]["code"],
+        code=get_dataset_code,
         top_k=config["analysis"]["cells_top_k"],
         render_chars=config["analysis"]["cells_render_chars"],
     script:

@@ -5,7 +5,7 @@
 
 rule agreement_tsne:
     input:
-        evals=lambda wildcards: model_evals(wildcards.ds),
+        evals=get_model_evals,
         code=code("agreement_tsne"),
     output:
         table=in_report("results/{ds}/tables/agreement.csv", "figure1"),
@@ -28,7 +28,7 @@ rule error_overlap:
     input:
         test_losses="results/{ds}/tables/test_losses.csv",
         baselines="results/{ds}/tables/baselines.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds) + baseline_evals(wildcards.ds),
+        evals=get_all_evals,
         code=code("error_overlap"),
     output:
         table=in_report("results/{ds}/tables/error_overlap.csv", "figure4"),
@@ -46,8 +46,8 @@ rule error_overlap:
 rule char_advantage:
     input:
         test_losses="results/{ds}/tables/test_losses.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        evals=get_model_evals,
+        ngram=f"results/{{ds}}/eval/{REFERENCE_NGRAM}.parquet",
         vocab="results/{ds}/data/vocab.json",
         code=code("char_advantage"),
     output:
@@ -66,8 +66,8 @@ rule char_advantage:
 rule closing_brace:
     input:
         test_losses="results/{ds}/tables/test_losses.csv",
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        evals=get_model_evals,
+        ngram=f"results/{{ds}}/eval/{REFERENCE_NGRAM}.parquet",
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
         code=code("closing_brace"),
@@ -86,7 +86,7 @@ rule closing_brace:
 
 rule dynamics_snapshots:
     input:
-        unpack(split_files),
+        unpack(get_split_files),
         vocab="results/{ds}/data/vocab.json",
         selection=f"results/{{ds}}/models/{DYNAMICS_MODEL}/selection.json",
         code=code("dynamics_snapshots"),
@@ -117,7 +117,7 @@ rule dynamics_snapshots:
 rule training_dynamics:
     input:
         snapshots="results/{ds}/dynamics/snapshots",
-        nnn=lambda wildcards: nnn_checkpoints(wildcards.ds),
+        nnn=get_nnn_checkpoints,
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
         code=code("training_dynamics"),
@@ -143,9 +143,9 @@ rule training_dynamics:
 
 rule error_oracles:
     input:
-        unpack(split_files),
+        unpack(get_split_files),
         test_losses="results/{ds}/tables/test_losses.csv",
-        evals=lambda wildcards: oracle_evals(wildcards.ds),
+        evals=get_oracle_evals,
         vocab="results/{ds}/data/vocab.json",
         code=code("error_oracles"),
     output:

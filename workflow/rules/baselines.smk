@@ -45,7 +45,7 @@ rule ngram_scores:
 
 rule train_nnn:
     input:
-        unpack(split_files),
+        unpack(get_split_files),
         vocab="results/{ds}/data/vocab.json",
         code=code("train_nnn"),
     output:
@@ -63,14 +63,14 @@ rule train_nnn:
         mem_mb=4000,
         runtime=12 * 60,
     params:
-        training=nnn_training_config(),
+        training=plan.nnn_training(config),
     script:
         "../scripts/train_nnn.py"
 
 
 rule select_nnn:
     input:
-        runs=nnn_runs,
+        runs=get_nnn_runs,
         vocab="results/{ds}/data/vocab.json",
         code=code("select_model"),
     output:
@@ -87,7 +87,7 @@ rule select_nnn:
 
 rule baselines_table:
     input:
-        evals=lambda wildcards: baseline_evals(wildcards.ds),
+        evals=get_baseline_evals,
         test_losses="results/{ds}/tables/test_losses.csv",
         code=code("baselines_table"),
     output:

@@ -29,8 +29,8 @@ rule evaluate_model:
 
 rule test_losses:
     input:
-        evals=lambda wildcards: model_evals(wildcards.ds),
-        selections=lambda wildcards: model_selections(wildcards.ds),
+        evals=get_model_evals,
+        selections=get_model_selections,
         sizes="results/{ds}/tables/model_sizes.csv",
         code=code("test_losses"),
     output:

@@ -7,7 +7,7 @@ rule explorer_text:
     input:
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
-        ngram=f"results/{{ds}}/eval/ngram-{config['analysis']['reference_ngram']}.parquet",
+        ngram=f"results/{{ds}}/eval/{REFERENCE_NGRAM}.parquet",
         code=code("explorer_text"),
     output:
         directory("results/{ds}/explorer/text"),
@@ -18,14 +18,14 @@ rule explorer_text:
     conda:
         "../../envs/pytorch.yaml"
     params:
-        code=lambda wildcards: config["datasets"][wildcards.ds]["code"],
+        code=get_dataset_code,
     script:
         "../scripts/explorer_text.py"
 
 
 rule explorer_model:
     input:
-        unpack(explorer_model_sources),
+        unpack(get_explorer_model_sources),
         test="results/{ds}/data/test.npy",
         vocab="results/{ds}/data/vocab.json",
         code=code("explorer_model"),
@@ -36,13 +36,13 @@ rule explorer_model:
     benchmark:
         "results/{ds}/benchmarks/explorer/{model}.tsv"
     wildcard_constraints:
-        model=rf"{GRID_MODEL}|best-(rnn|lstm|gru)",
+        model=f"{plan.GRID_MODEL}|{plan.BEST_MODEL}",
     conda:
         "../../envs/pytorch.yaml"
     resources:
         mem_mb=2000,
     params:
-        oracles=explorer_oracles,
+        oracles=get_explorer_oracles,
         gru_variant=config["grid"]["gru_variant"],
     script:
         "../scripts/explorer_model.py"

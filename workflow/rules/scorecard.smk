@@ -13,7 +13,7 @@ rule scorecard:
     conda:
         "../../envs/analysis.yaml"
     params:
-        tables=scorecard_tables(),
+        tables=plan.scorecard_tables(config),
         config={
             key: config[key] for key in ("datasets", "grid", "training", "analysis")
         },

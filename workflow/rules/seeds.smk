@@ -74,7 +74,7 @@ rule ngram_seeds:
     conda:
         "../../envs/analysis.yaml"
     params:
-        seeds=lambda wildcards: shuffle_seeds(wildcards.ds),
+        seeds=get_shuffle_seeds,
         reference_ngram=config["analysis"]["reference_ngram"],
         bootstrap_samples=config["evaluation"]["bootstrap_samples"],
         bootstrap_seed=config["evaluation"]["bootstrap_seed"],

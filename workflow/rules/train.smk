@@ -20,7 +20,7 @@ rule model_sizes:
 
 rule train_model:
     input:
-        unpack(split_files),
+        unpack(get_split_files),
         vocab="results/{ds}/data/vocab.json",
         code=code("train_model"),
     output:
@@ -47,7 +47,7 @@ rule train_model:
 
 rule select_model:
     input:
-        runs=runs_of,
+        runs=get_grid_runs,
         vocab="results/{ds}/data/vocab.json",
         code=code("select_model"),
     output:
@@ -57,7 +57,7 @@ rule select_model:
     log:
         "results/{ds}/logs/select/{model}.log",
     wildcard_constraints:
-        model=GRID_MODEL,
+        model=plan.GRID_MODEL,
     conda:
         "../../envs/pytorch.yaml"
     script:

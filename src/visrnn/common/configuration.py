@@ -1,7 +1,8 @@
 """Config checks that a JSON schema cannot express.
 
 The schema (workflow/schemas/config.schema.yaml) checks types, ranges and names; this checks
-how values relate to each other, before any job runs, with one message naming the key.
+how values relate to each other, before any job runs, with one message naming the key. The
+checks that need the model grid are ``visrnn.plan``'s, which runs these too.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Any
-
-from visrnn.models.grid import ModelSpec
 
 
 class ConfigError(ValueError):
@@ -68,15 +67,6 @@ def check_config(config: Mapping[str, Any]) -> None:
     grid = config["grid"]
     _check_oracles(config)
     dynamics = config.get("analysis", {}).get("dynamics")
-    if dynamics and "model" in dynamics:
-        spec = ModelSpec.parse(dynamics["model"])
-        if spec.num_layers not in grid["layers"] or spec.budget not in grid["budgets"]:
-            raise ConfigError(
-                f"analysis.dynamics.model: {dynamics['model']} is not in the model grid "
-                f"(layers {grid['layers']}, budgets {list(grid['budgets'])})"
-            )
-        if "lstm" not in grid["types"]:
-            raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
     if dynamics and "epoch_fractions" in dynamics and "epochs" in dynamics:
         epochs = dynamics["epochs"]
         late = [f for f in dynamics["epoch_fractions"] if f > epochs]
@@ -118,12 +108,3 @@ def _check_oracles(config: Mapping[str, Any]) -> None:
             f"analysis.oracles.ngram: {missing} not among baselines.ngram.n {ngram_n}; "
             "the n-gram oracles read those baselines' scores"
         )
-    for role, selector in oracles.get("models", {}).items():
-        if selector in ("best", "best-smallest"):
-            continue
-        spec = ModelSpec.parse(selector)
-        if spec.num_layers not in grid["layers"] or spec.budget not in grid["budgets"]:
-            raise ConfigError(
-                f"analysis.oracles.models.{role}: {selector} is not in the model grid "
-                f"(layers {grid['layers']}, budgets {list(grid['budgets'])})"
-            )

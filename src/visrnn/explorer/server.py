@@ -24,6 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from visrnn import plan
 from visrnn.explorer import queries
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.inside.cells import NEGATIVE_RGB, POSITIVE_RGB
@@ -69,16 +70,18 @@ class Results:
         self.texts: dict[str, Path] = {}
         self._opened: dict[tuple[str, str], ModelStore] = {}
         self.models: dict[str, dict[str, Path]] = {}
-        found = (p for r in self.roots for p in sorted(r.glob("*/explorer/text/text.json")))
-        for text_json in found:
-            ds = text_json.parents[2].name
-            if ds in self.texts:
-                raise ValueError(f"two datasets named {ds!r}: {self.texts[ds]} and {text_json}")
-            self.texts[ds] = text_json.parent
-            self.models[ds] = {
-                p.parent.name: p.parent
-                for p in sorted(text_json.parents[1].glob("models/*/model.json"))
-            }
+        for directory in self.roots:
+            for folder in sorted(path for path in directory.iterdir() if path.is_dir()):
+                ds, text = folder.name, Path(plan.explorer_text(folder.name, directory))
+                if not (text / "text.json").is_file():
+                    continue
+                if ds in self.texts:
+                    raise ValueError(f"two datasets named {ds!r}: {self.texts[ds]} and {text}")
+                self.texts[ds] = text
+                models = Path(plan.explorer_models(ds, directory))
+                self.models[ds] = {
+                    p.parent.name: p.parent for p in sorted(models.glob("*/model.json"))
+                }
 
     @functools.cache  # noqa: B019 (one Results per app, alive as long as the app)
     def text(self, ds: str) -> TextStore:

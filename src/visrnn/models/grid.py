@@ -13,11 +13,30 @@ from dataclasses import dataclass
 
 #: Recurrent model types of the grid: vanilla tanh RNN, LSTM and GRU.
 MODEL_TYPES = ("rnn", "lstm", "gru")
+#: The types with gates.
+GATED_TYPES = ("lstm", "gru")
+#: A model id is ``{type}-{layers}L-{budget}``: the regexes of its layers and budget name
+#: (the schema's grid.budgets names follow BUDGET_PATTERN).
+LAYERS_PATTERN = r"[1-9][0-9]*"
+BUDGET_PATTERN = r"[0-9a-z.]+"
 #: A solved size whose parameter count misses its budget by more (relative) is flagged: with
 #: a small budget and a deep model, no whole hidden size comes close.
 BUDGET_TOLERANCE = 0.05
 _GATE_BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
-_MODEL_ID = re.compile(r"^(?P<type>rnn|lstm|gru)-(?P<layers>[1-9][0-9]*)L-(?P<budget>[^/]+)$")
+
+
+def model_id_pattern(types: Iterable[str] = MODEL_TYPES) -> str:
+    """The model-id grammar as a regex (unanchored), for models of ``types``: the one
+    spelling that ids are parsed with, rules constrain wildcards with (``visrnn.plan``) and
+    the schema's patterns are held equal to (tests/test_plan.py)."""
+    types = list(types)
+    kind = types[0] if len(types) == 1 else f"(?:{'|'.join(types)})"
+    return f"{kind}-{LAYERS_PATTERN}L-{BUDGET_PATTERN}"
+
+
+_MODEL_ID = re.compile(
+    f"^(?P<type>{'|'.join(MODEL_TYPES)})-(?P<layers>{LAYERS_PATTERN})L-(?P<budget>{BUDGET_PATTERN})$"
+)
 
 
 def parameter_count(model_type: str, vocab_size: int, hidden_size: int, num_layers: int) -> int:

@@ -6,11 +6,9 @@ pages, then the report, the scorecard and the explorer where they exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
-#: Where the scorecard (the paper's numbers beside ours) lands, in the results directory.
-SCORECARD = "scorecard.md"
+from visrnn import plan
 
 
 def dataset_dirs(results: Path) -> list[Path]:
@@ -24,13 +22,8 @@ def dataset_dirs(results: Path) -> list[Path]:
     )
 
 
-def summary(results: Path, report: Path | None, commands: Iterable[str]) -> str:
-    """Lines telling a new user what ``results`` holds and what to run next.
-
-    ``commands`` are the names of the ``visrnn`` subcommands there are (the explorer's line
-    only shows once it has one).
-    """
-    commands = set(commands)
+def summary(results: Path, report: Path | None) -> str:
+    """Lines telling a new user what ``results`` holds and what to run next."""
     datasets = dataset_dirs(results)
     if not datasets:
         return f"No results in {results} yet: run the workflow first (make demo)."
@@ -62,13 +55,11 @@ def summary(results: Path, report: Path | None, commands: Iterable[str]) -> str:
             f"Report of every figure and table: snakemake --directory {results.parent} "
             "--report report.zip"
         )
-    scorecard = results / SCORECARD
+    scorecard = Path(plan.scorecard(plan.SCORECARD_MD, results))
     if scorecard.is_file():
         lines.append(f"Scorecard, the paper's numbers beside these: {scorecard}")
-    if "explore" in commands:
-        lines.append(f"Explore the models in a browser: visrnn explore {results}")
-    if "status" in commands:
-        lines.append(
-            f"Progress of the training runs (while a long run trains): visrnn status {results}"
-        )
+    lines.append(f"Explore the models in a browser: visrnn explore {results}")
+    lines.append(
+        f"Progress of the training runs (while a long run trains): visrnn status {results}"
+    )
     return "\n".join(lines)

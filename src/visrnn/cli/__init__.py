@@ -1,5 +1,8 @@
 """The ``visrnn`` command: ``visrnn status``, ``visrnn summary``, ``visrnn explore``.
 
+The features of the first two live beside it (``status``, ``summary``); the explorer is its
+own subpackage.
+
 Each subcommand is one entry of ``COMMANDS``: a help line, a function adding its arguments
 and a function running it, which returns the exit status. Add a subcommand by adding an
 entry; heavy imports go inside its run function, so every command starts fast.
@@ -45,19 +48,20 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from visrnn.common import progress
+    from visrnn import plan
+    from visrnn.cli import status
 
     config_path = args.config or args.results.parent / "config.yaml"
     if not config_path.is_file():
         print(f"visrnn status: no config {config_path}; give it with --config", file=sys.stderr)
         return 2
-    config = progress.load_config(config_path)
-    running = progress.snakemake_holds_lock(args.results.parent)
+    config = status.load_config(config_path)
+    running = status.snakemake_holds_lock(args.results.parent)
     statuses = [
-        progress.dataset_status(args.results, dataset, config, snakemake_running=running)
-        for dataset in config["datasets"]
+        status.dataset_status(args.results, dataset, config, snakemake_running=running)
+        for dataset in plan.datasets(config)
     ]
-    print(progress.format_status(statuses))
+    print(status.format_status(statuses))
     return 0
 
 
@@ -71,10 +75,10 @@ def _summary_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from visrnn.common.outputs import summary
+    from visrnn.cli.summary import summary
 
     report = args.report or args.results.parent / "report.zip"
-    print(summary(args.results, report, COMMANDS))
+    print(summary(args.results, report))
     return 0
 
 
@@ -147,7 +151,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub.set_defaults(run=command.run)
     args = parser.parse_args(argv)
     return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

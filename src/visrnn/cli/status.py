@@ -1,9 +1,10 @@
 """How far the training runs of a results directory are, for ``visrnn status``.
 
-Read-only: it looks at what the workflow writes and never at a running job. A run is *done*
-when its best checkpoint and log exist (``runs/{model}/{variant}/best.pt``,
-``train_log.csv``), *started* when its rule log or its resume checkpoint (``resume.pt``,
-written after every epoch) exists, and *left* otherwise. A started run is *running* while
+Read-only: it looks at what the workflow writes and never at a running job. The runs and
+their files are the plan's (``visrnn.plan.training_runs``). A run is *done* when its best
+checkpoint and log exist (``runs/{model}/{variant}/best.pt``, ``train_log.csv``), *started*
+when its rule log or its resume checkpoint (``resume.pt``, written after every epoch)
+exists, and *left* otherwise. A started run is *running* while
 Snakemake holds a lock on the working directory and the run wrote something lately, else
 *interrupted* (a rerun resumes it after its last epoch).
 
@@ -25,11 +26,8 @@ from typing import Any
 
 import yaml
 
+from visrnn import plan
 from visrnn.common.files import read_csv
-from visrnn.models.grid import model_grid
-
-#: The schema the workflow validates its config with (defaults included), in a checkout.
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 # A started run that has written nothing for this long (and three epochs' time) is taken
 # for stopped, although Snakemake still runs.
@@ -38,12 +36,9 @@ _STALE_AFTER_S = 600
 
 @dataclass
 class RunStatus:
-    """One training run: a grid model at one dropout, or an n-NN at one hidden size."""
+    """How far one training run of the plan is."""
 
-    model: str
-    variant: str  # directory name, as train.smk/baselines.smk write it: dropout-0.25, hidden-128
-    group: str  # runs of similar cost: the grid budget, or "nnn"
-    epochs: int  # epochs the config asks for (an upper bound with early stopping)
+    run: plan.TrainingRun
     state: str = "left"  # left, running, interrupted, done
     epoch: int = 0  # epochs finished
     best_val_loss: float | None = None
@@ -52,7 +47,19 @@ class RunStatus:
 
     @property
     def name(self) -> str:
-        return f"{self.model}/{self.variant}"
+        return f"{self.run.model}/{self.run.variant}"
+
+    @property
+    def model(self) -> str:
+        return self.run.model
+
+    @property
+    def group(self) -> str:
+        return self.run.group
+
+    @property
+    def epochs(self) -> int:
+        return self.run.epochs
 
     @property
     def seconds_per_epoch(self) -> float | None:
@@ -81,32 +88,15 @@ class DatasetStatus:
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """The config as the workflow sees it: validated, with the schema's defaults filled in."""
+    """The config as the workflow sees it (``visrnn.plan.settle_config``)."""
     config = yaml.safe_load(path.read_text())
-    if SCHEMA.is_file():
-        from snakemake.utils import validate  # the workflow's own validation
-
-        validate(config, schema=str(SCHEMA), set_default=True)
+    plan.settle_config(config)
     return config
 
 
 def expected_runs(config: Mapping[str, Any]) -> list[RunStatus]:
     """Every training run the config asks for (train_model and train_nnn jobs), not started."""
-    grid = config["grid"]
-    epochs = int(config["training"].get("epochs", 50))
-    runs = [
-        RunStatus(spec.model_id, f"dropout-{float(dropout):g}", spec.budget, epochs)
-        for spec in model_grid(grid["types"], grid["layers"], list(grid["budgets"]))
-        for dropout in grid["dropouts"]
-    ]
-    nnn = config.get("baselines", {}).get("nnn", {})
-    nnn_epochs = int(nnn.get("epochs") or epochs)
-    runs += [
-        RunStatus(f"nnn-{n}", f"hidden-{hidden}", "nnn", nnn_epochs)
-        for n in nnn.get("n", [])
-        for hidden in nnn.get("hidden_sizes", [])
-    ]
-    return runs
+    return [RunStatus(run) for run in plan.training_runs(config)]
 
 
 def dataset_status(
@@ -116,9 +106,8 @@ def dataset_status(
     runs = expected_runs(config)
     now = time.time()
     for run in runs:
-        run_dir = results / dataset / "runs" / run.model / run.variant
-        rule_log = results / dataset / "logs" / "train" / run.model / f"{run.variant}.log"
-        _read_run(run, run_dir, rule_log)
+        run_dir = Path(run.run.directory(dataset, results))
+        _read_run(run, run_dir, Path(run.run.log(dataset, results)))
         if run.state == "started":
             run.state = "running" if snakemake_running and not _stale(run, now) else "interrupted"
     return DatasetStatus(dataset, runs)
