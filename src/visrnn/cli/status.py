@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from visrnn import plan
-from visrnn.common.files import read_csv
+from visrnn.common.files import read_table
 
 # A started run that has written nothing for this long (and three epochs' time) is taken
 # for stopped, although Snakemake still runs.
@@ -198,10 +198,10 @@ def _read_run(run: RunStatus, run_dir: Path, rule_log: Path) -> None:
     """Fill in ``run`` from its files: the finished log, else the resume checkpoint."""
     best, log, resume = run_dir / "best.pt", run_dir / "train_log.csv", run_dir / "resume.pt"
     if best.is_file() and log.is_file() and not resume.exists():
-        rows = read_csv(log)
+        rows = read_table(log)
         run.state, run.epoch = "done", len(rows)
-        run.epoch_seconds = [float(row["seconds"]) for row in rows]
-        run.best_val_loss = min((float(row["val_loss"]) for row in rows), default=None)
+        run.epoch_seconds = [row["seconds"] for row in rows]
+        run.best_val_loss = min((row["val_loss"] for row in rows), default=None)
         return
     written = [path.stat().st_mtime for path in (resume, rule_log) if path.is_file()]
     if not written:

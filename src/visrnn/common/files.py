@@ -99,9 +99,3 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     except pa.ArrowInvalid as error:
         raise ValueError(f"{path} is not a readable CSV table ({error}); {REBUILD}") from None
     return table.to_pylist()
-
-
-def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """The rows of a CSV as strings, untyped: use ``read_table``, which types them."""
-    with Path(path).open(newline="") as handle:
-        return list(csv.DictReader(handle))
