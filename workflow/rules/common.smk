@@ -31,7 +31,7 @@ except WorkflowError as error:
     # One key and its allowed values, not the whole schema and config.
     raise WorkflowError(schema_error_message(error)) from None
 
-# GPU packing (README, GPU box): K jobs per device, so `--resources gpu=N` (N devices) becomes
+# GPU packing (docs/running.md, GPU box): K jobs per device, so `--resources gpu=N` (N devices) becomes
 # a pool of N * K jobs, and every GPU job learns K from the environment (set anew wherever
 # the Snakefile is read: locally and inside each cluster job). Not a params: no reruns.
 os.environ[RUNS_PER_GPU_ENV] = str(config["devices"]["runs_per_gpu"])
@@ -85,8 +85,8 @@ SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
 # Modules whose edit cannot change the results: logging and thread set-up, atomic file
-# writes, GPU slots. They are no job's inputs, so editing them reruns nothing (README: how to
-# force a rerun).
+# writes, GPU slots. They are no job's inputs, so editing them reruns nothing
+# (docs/reruns.md: how to force a rerun).
 NOT_RESULT_MODULES = {
     "visrnn.common.runner",
     "visrnn.common.files",
