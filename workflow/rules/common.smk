@@ -31,9 +31,10 @@ except WorkflowError as error:
     # One key and its allowed values, not the whole schema and config.
     raise WorkflowError(schema_error_message(error)) from None
 
-# GPU packing (docs/running.md, GPU box): K jobs per device, so `--resources gpu=N` (N devices) becomes
-# a pool of N * K jobs, and every GPU job learns K from the environment (set anew wherever
-# the Snakefile is read: locally and inside each cluster job). Not a params: no reruns.
+# GPU packing (docs/running.md, GPU box): K jobs per device, so `--resources gpu=N`
+# (N devices) becomes a pool of N * K jobs, and every GPU job learns K from the environment
+# (set anew wherever the Snakefile is read: locally and inside each cluster job). Not a
+# params: no reruns.
 os.environ[RUNS_PER_GPU_ENV] = str(config["devices"]["runs_per_gpu"])
 pack_gpu_pool(workflow.global_resources, config["devices"]["runs_per_gpu"])
 
