@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from visrnn import plan
 from visrnn.data.corpora import DOMINANT_FILE_SHARE
 from visrnn.scorecard.differences import (
     close_all,
@@ -165,7 +166,7 @@ def parameter_budgets(run: Run, ds: str, paper: Paper) -> Outcome:
 
 
 def _reference_ngram(run: Run, ds: str) -> tuple[str, float, float]:
-    model = f"ngram-{run.config['analysis']['reference_ngram']}"
+    model = plan.ngram_id(plan.reference_ngram(run.config))
     return (model, *_loss(run.table(ds, "baselines"), model))
 
 
