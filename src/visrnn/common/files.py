@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import glob
+import hashlib
 import json
 import os
 import tempfile
@@ -99,3 +100,12 @@ def read_table(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     except pa.ArrowInvalid as error:
         raise ValueError(f"{path} is not a readable CSV table ({error}); {REBUILD}") from None
     return table.to_pylist()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks so large files never sit in memory."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from visrnn.common.files import atomic_path
+from visrnn.common.files import atomic_path, sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +50,6 @@ _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 
 class CorpusError(Exception):
     """A corpus source cannot be found, fetched or read; the message says which and what to do."""
-
-
-def sha256_file(path: PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks so large tarballs never sit in memory."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_source(

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from visrnn.common.files import read_json, write_json
+from visrnn.common.files import read_json, sha256_file, write_json
 from visrnn.explorer.queries import TRANSFORMS
 from visrnn.explorer.store import (
     CHUNK,
@@ -60,8 +60,6 @@ PROJECT_FILE = "lstm.yml"
 STATE_NAMES = {"state": "c", "output": "h"}
 #: Bumped when the import's output changes: a new version builds new cache entries.
 IMPORT_VERSION = 1
-#: Bytes hashed per read when keying the cache by the files' content.
-HASH_CHUNK = 1 << 22
 NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -486,12 +484,9 @@ def _file_hash(path: Path, known: dict[str, Any]) -> str:
     remembered = known.get(str(path))
     if remembered and remembered["signature"] == signature:
         return str(remembered["sha256"])
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(HASH_CHUNK):
-            digest.update(block)
-    known[str(path)] = {"signature": signature, "sha256": digest.hexdigest()}
-    return digest.hexdigest()
+    sha256 = sha256_file(path)
+    known[str(path)] = {"signature": signature, "sha256": sha256}
+    return sha256
 
 
 class _TimeMajor:
