@@ -228,9 +228,10 @@ def shuffle_seeds(config: Mapping[str, Any], ds: str) -> list[int]:
 
 
 def nnn_training(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The n-NN trains like the recurrent models, with its own number of epochs if set."""
-    epochs = config["baselines"]["nnn"].get("epochs")
-    return {**config["training"], **({"epochs": epochs} if epochs else {})}
+    """The n-NN trains like the recurrent models, with its own epochs and patience if set."""
+    nnn = config["baselines"]["nnn"]
+    own = {key: nnn[key] for key in ("epochs", "patience") if nnn.get(key)}
+    return {**config["training"], **own}
 
 
 @dataclass(frozen=True)
