@@ -1,5 +1,6 @@
-"""The committed CPU showcase, read as files: its config names the paper's corpus uncut, and
-its committed scorecard is a current rendering of current claims. No Snakemake run (the plan
+"""The committed CPU showcase, read as files: its config names the paper's corpus uncut and
+the shipped Linux files, trains with the paper's whole recipe, and its committed scorecard is
+a current rendering of current claims. No Snakemake run (the plan
 of its jobs is checked by a dry run in test_workflow.py, the end-to-end tier)."""
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from visrnn.common.files import read_table
+from visrnn import plan
+from visrnn.common.files import read_table, sha256_file
+from visrnn.scorecard import differences
 from visrnn.scorecard.claims import claims
 from visrnn.scorecard.paper import PAPER
 from visrnn.scorecard.render import scorecard_markdown
@@ -17,11 +20,38 @@ from visrnn.scorecard.verdicts import VERDICTS
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_the_showcase_reads_the_papers_war_and_peace_file_uncut() -> None:
+def _showcase_config() -> dict:
     config = yaml.safe_load((REPO / "showcase" / "config.yaml").read_text())
-    wp = config["datasets"]["wp"]
-    assert list(config["datasets"]) == ["wp"] and "max_bytes" not in wp
+    plan.settle_config(config)
+    return config
+
+
+def test_the_showcase_reads_the_papers_war_and_peace_file_uncut() -> None:
+    wp = _showcase_config()["datasets"]["wp"]
+    assert "max_bytes" not in wp and wp["split"] == list(PAPER.split["wp"])
     assert wp["source"]["sha256"] == PAPER.corpus_sha256["wp"]
+
+
+def test_the_showcase_linux_corpus_is_shipped_and_of_the_paper_s_size() -> None:
+    """The Linux half runs offline for anyone: its files are in showcase/data, found by
+    sha256, drawn with the kernel filter at the paper's size and split."""
+    lk = _showcase_config()["datasets"]["lk"]
+    assert lk["kind"] == "kernel_tarball" and lk["source"]["url"] is None
+    shipped = REPO / "showcase" / "data" / "linux-6.1-showcase.tar.xz"
+    assert sha256_file(shipped) == lk["source"]["sha256"]
+    assert shipped.stat().st_size <= 2_000_000
+    assert lk["max_bytes"] == PAPER.corpus_bytes["lk"] and lk["split"] == list(PAPER.split["lk"])
+    assert lk["max_file_bytes"] and lk["exclude"]
+    assert not differences.kind_differences(_showcase_config(), "lk")
+
+
+def test_the_showcase_trains_with_the_paper_s_whole_recipe() -> None:
+    """50 epochs, the decay after 10, the best-validation checkpoint, for the grid and the
+    n-NNs (whose hidden size is cross-validated): the scorecard finds no difference."""
+    config = _showcase_config()
+    assert differences.training_differences(config) == []
+    assert differences.nnn_differences(config) == []
+    assert config["training"]["patience"] is None  # every model trains all 50 epochs
 
 
 def test_the_committed_showcase_scorecard_names_current_claims() -> None:

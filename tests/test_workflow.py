@@ -259,15 +259,18 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
 
 
-def test_the_showcase_plans_full_war_and_peace_with_12_models(workflow_copy, tmp_path) -> None:
-    """The CPU showcase (README): 12 models of one run each, the paper's n ladders, the
-    oracles, the dynamics and the explorer's three models (its corpus: test_showcase.py)."""
+def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, tmp_path) -> None:
+    """The CPU showcase (README): on War and Peace and the shipped Linux files, 6 models of
+    one run each, the n-gram ladder, 7 n-NNs of two hidden sizes, the closing brace, the
+    oracles (WP), the dynamics and the explorer's three models per corpus (its settings:
+    test_showcase.py)."""
     shutil.copy(REPO / "showcase" / "config.yaml", tmp_path / "config.yaml")
     jobs = dry_run(workflow_copy, tmp_path)
-    assert jobs["train_model"] == 12 and jobs["select_model"] == 12
-    assert jobs["ngram_model"] == 12 and jobs["train_nnn"] == 12
-    assert jobs["dynamics_snapshots"] == 1 and jobs["error_oracles"] == 1
-    assert jobs["dump_best_activations"] == 3 and jobs["explorer_model"] == 3
+    assert jobs["corpus"] == 2 and jobs["train_model"] == 12 and jobs["select_model"] == 12
+    assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 28 and jobs["select_nnn"] == 14
+    assert jobs["dynamics_snapshots"] == 2 and jobs["error_oracles"] == 1
+    assert jobs["closing_brace"] == 1
+    assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
     assert jobs["scorecard"] == 1
 
 
