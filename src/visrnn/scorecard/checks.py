@@ -21,11 +21,15 @@ from visrnn.scorecard.differences import (
     close_all,
     corpus_differences,
     corpus_only_differences,
+    family_differences,
     grid_differences,
+    kind_differences,
     model_differences,
     ngram_differences,
+    nnn_differences,
     oracle_differences,
-    training_differences,
+    other_kernel,
+    tested_grid,
 )
 from visrnn.scorecard.paper import Paper
 from visrnn.scorecard.tables import MissingTable, Run
@@ -223,27 +227,46 @@ def depth_helps(run: Run, ds: str, paper: Paper) -> Outcome:
         f"{wins} of {len(compared)} (type, budget) pairs",
         "in every (type, budget): best of 2+ layers < 1 layer",
         wins == len(compared),
-        model_differences(run.config, ds, paper),
+        family_differences(run.config, ds, paper),
+        tested_grid(run.config, ds, paper),
     )
 
 
 def gated_beat_rnn(run: Run, ds: str, paper: Paper) -> Outcome:
-    """Sec. 4.1: the LSTM and the GRU both significantly outperform the RNN."""
-    rows = run.table(ds, "test_losses")
-    rnn_loss, rnn_std = _loss(rows, _best(rows, "rnn"))
-    gaps = {}
-    for model_type in ("lstm", "gru"):
-        loss, std = _loss(rows, _best(rows, model_type))
-        spread = math.hypot(std, rnn_std)
-        gaps[model_type] = (
-            (rnn_loss - loss) / spread if spread else math.copysign(math.inf, rnn_loss - loss)
-        )
+    """Sec. 4.1: the LSTM and the GRU both significantly outperform the RNN, at every size and
+    depth the run has (each compared with the RNN of its own budget and depth)."""
+    cells: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
+    for row in run.table(ds, "test_losses"):
+        key = (row["budget"], row["layers"])
+        cells.setdefault(key, {})[row["type"]] = (row["test_loss"], row["bootstrap_std"])
+    for model_type in ("rnn", "lstm", "gru"):
+        if not any(model_type in by_type for by_type in cells.values()):
+            raise MissingTable(f"no {model_type} in the grid")
+    margins: dict[str, list[float]] = {"lstm": [], "gru": []}
+    for by_type in cells.values():
+        if "rnn" not in by_type:
+            continue
+        rnn_loss, rnn_std = by_type["rnn"]
+        for model_type, found in margins.items():
+            if model_type in by_type:
+                loss, std = by_type[model_type]
+                spread = math.hypot(std, rnn_std)
+                gap = rnn_loss - loss
+                found.append(gap / spread if spread else math.copysign(math.inf, gap))
+    if not margins["lstm"] or not margins["gru"]:
+        raise MissingTable("no (budget, depth) with an RNN and a gated model of the same size")
     margin = paper.tolerances.clear_margin_stds
     return Outcome(
-        ", ".join(f"best {t.upper()} better by {gap:.1f} std" for t, gap in gaps.items()),
-        f"best LSTM and best GRU each below the best RNN by > {margin:g} combined bootstrap std",
-        all(gap > margin for gap in gaps.values()),
-        model_differences(run.config, ds, paper),
+        ", ".join(
+            f"{t.upper()} clearly ahead in {sum(g > margin for g in gaps)} of {len(gaps)} "
+            f"(budget, depth) (smallest margin {min(gaps):+.1f} std)"
+            for t, gaps in margins.items()
+        ),
+        f"in every (budget, depth): LSTM and GRU each below the RNN by > {margin:g} "
+        "combined bootstrap std",
+        all(gap > margin for gaps in margins.values() for gap in gaps),
+        family_differences(run.config, ds, paper),
+        tested_grid(run.config, ds, paper),
     )
 
 
@@ -265,6 +288,15 @@ def _gap_text(gaps: Mapping[int, float]) -> str:
     return ", ".join(f"n={n}: n-NN - n-gram {gap:+.3f}" for n, gap in gaps.items())
 
 
+def _nnn_note(config: Mapping[str, Any], ds: str, paper: Paper) -> str:
+    """Which n-NNs the baseline claims were tested on."""
+    sizes = ", ".join(str(h) for h in config["baselines"]["nnn"]["hidden_sizes"])
+    note = f"n-NN hidden size chosen on validation among {sizes}"
+    if other_kernel(config, ds, paper):
+        note += f"; {ds} from another kernel's files, as the paper's kind"
+    return note
+
+
 def ngram_matches_nnn_small_n(run: Run, ds: str, paper: Paper) -> Outcome:
     """Sec. 4.3: n-gram and n-NN perform nearly identically for small n."""
     small_n, nats = paper.tolerances.small_n, paper.tolerances.nearly_identical_nats
@@ -273,7 +305,8 @@ def ngram_matches_nnn_small_n(run: Run, ds: str, paper: Paper) -> Outcome:
         _gap_text(gaps),
         f"|n-NN - n-gram| <= {nats} nats for every n <= {small_n}",
         all(abs(gap) <= nats for gap in gaps.values()),
-        corpus_differences(run.config, ds, paper) + training_differences(run.config, paper),
+        kind_differences(run.config, ds, paper) + nnn_differences(run.config, paper),
+        _nnn_note(run.config, ds, paper),
     )
 
 
@@ -285,7 +318,8 @@ def nnn_overfits_large_n(run: Run, ds: str, paper: Paper) -> Outcome:
         _gap_text(gaps),
         f"n-NN loss > n-gram loss for every n >= {large_n}",
         all(gap > 0 for gap in gaps.values()),
-        corpus_differences(run.config, ds, paper) + training_differences(run.config, paper),
+        kind_differences(run.config, ds, paper) + nnn_differences(run.config, paper),
+        _nnn_note(run.config, ds, paper),
     )
 
 
@@ -393,7 +427,8 @@ def first_layer_diffuse(run: Run, ds: str, paper: Paper) -> Outcome:
         f"{sum(holds.values())} of {len(holds)} multi-layer LSTMs",
         "mean saturated fraction (left + right) of layer 1 below every other layer's",
         all(holds.values()),
-        model_differences(run.config, ds, paper),
+        family_differences(run.config, ds, paper),
+        tested_grid(run.config, ds, paper),
     )
 
 
@@ -445,7 +480,8 @@ def brace_lstm_wins(run: Run, ds: str, paper: Paper) -> Outcome:
         f"{lstm} ahead of {ngram} in {wins} of {len(gaps)} buckets",
         f"LSTM mean p('}}') > n-gram's in every bucket of >= {min_braces} braces",
         bool(gaps) and wins == len(gaps),
-        model_differences(run.config, ds, paper) + ngram_differences(run.config, paper),
+        family_differences(run.config, ds, paper) + ngram_differences(run.config, paper),
+        tested_grid(run.config, ds, paper),
     )
 
 
@@ -465,7 +501,8 @@ def brace_peak(run: Run, ds: str, paper: Paper) -> Outcome:
         f"peak bucket starts in [{low}, {high}) characters and "
         "the last bucket's advantage is below the peak",
         low <= lower < high and peak < len(gaps) - 1,
-        model_differences(run.config, ds, paper) + ngram_differences(run.config, paper),
+        family_differences(run.config, ds, paper) + ngram_differences(run.config, paper),
+        tested_grid(run.config, ds, paper),
     )
 
 
@@ -524,7 +561,7 @@ def error_rate(run: Run, ds: str, paper: Paper, role: str) -> Outcome:
         f"{pct(rate)} ({found.errors:,} of {found.positions:,}, {found.model})",
         f"within {100 * tolerance:g} points",
         abs(rate - paper.error_rates[role]) <= tolerance,
-        oracle_differences(run.config, ds, paper),
+        oracle_differences(run.config, ds, paper, role),
     )
 
 

@@ -6,9 +6,11 @@ claim depends on is ``not comparable``; these lists are its note.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from visrnn import plan
 from visrnn.scorecard.paper import PAPER, Paper
 
 
@@ -19,14 +21,17 @@ def close_all(values: Sequence[float], expected: Sequence[float], tolerance: flo
     )
 
 
-def corpus_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
-    """How dataset ``ds``'s corpus and split differ from the paper's."""
-    spec = config["datasets"].get(ds)
-    if spec is None:
-        return [f"no dataset {ds!r}"]
-    found = []
+def _source_differences(spec: Mapping[str, Any], ds: str, paper: Paper) -> list[str]:
     if spec.get("source", {}).get("sha256") != paper.corpus_sha256[ds]:
-        found.append(f"{ds} source is not the paper's corpus file")
+        return [f"{ds} source is not the paper's corpus file"]
+    return []
+
+
+def _shape_differences(
+    spec: Mapping[str, Any], ds: str, paper: Paper, *, split: bool = True
+) -> list[str]:
+    """Size, line ends and (with ``split``) the split of dataset ``ds`` against the paper's."""
+    found = []
     max_bytes = spec.get("max_bytes")
     expected = paper.corpus_bytes[ds]
     if max_bytes is not None and max_bytes != expected:
@@ -34,20 +39,70 @@ def corpus_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER)
     newlines = paper.newlines.get(ds)
     if newlines is not None and spec.get("newlines", "keep") not in (newlines, "keep"):
         found.append(f"{ds} newlines {spec.get('newlines')} (paper: {newlines.upper()})")
-    split = tuple(spec.get("split", ()))
-    if not close_all(split, paper.split[ds], paper.tolerances.split):
-        found.append(f"{ds} split {list(split)} (paper {list(paper.split[ds])})")
+    if split:
+        fractions = tuple(spec.get("split", ()))
+        if not close_all(fractions, paper.split[ds], paper.tolerances.split):
+            found.append(f"{ds} split {list(fractions)} (paper {list(paper.split[ds])})")
     return found
+
+
+def corpus_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
+    """How dataset ``ds``'s corpus and split differ from the paper's."""
+    spec = config["datasets"].get(ds)
+    if spec is None:
+        return [f"no dataset {ds!r}"]
+    return _source_differences(spec, ds, paper) + _shape_differences(spec, ds, paper)
 
 
 def corpus_only_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
     """``corpus_differences`` but the split: what a claim about the whole corpus depends on."""
-    return [d for d in corpus_differences(config, ds, paper) if " split " not in d]
+    spec = config["datasets"].get(ds)
+    if spec is None:
+        return [f"no dataset {ds!r}"]
+    return _source_differences(spec, ds, paper) + _shape_differences(spec, ds, paper, split=False)
+
+
+def other_kernel(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> bool:
+    """Dataset ``ds`` draws the paper's kind of Linux corpus from another kernel's files."""
+    spec = config["datasets"].get(ds) or {}
+    return spec.get("kind") == "kernel_tarball" and bool(_source_differences(spec, ds, paper))
+
+
+def kind_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
+    """What a claim the paper makes of every model depends on in the data: the paper's text
+    for prose; for the Linux corpus a draw of the paper's size and split from any kernel's
+    .c/.h files (the finding is about code, not one kernel release), named in the note."""
+    if other_kernel(config, ds, paper):
+        return _shape_differences(config["datasets"][ds], ds, paper)
+    return corpus_differences(config, ds, paper)
+
+
+def recipe_differences(training: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
+    """How a ``training`` section differs from the paper's recipe (Sec. 3.3)."""
+    found = []
+    for key, expected in paper.recipe.items():
+        value = training[key]
+        if not math.isclose(float(value), float(expected)):
+            found.append(
+                f"{value:g} epochs (paper {expected:g})"
+                if key == "epochs"
+                else f"{key} {value:g} (paper {expected:g})"
+            )
+    return found
 
 
 def training_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
-    epochs = config["training"]["epochs"]
-    return [] if epochs == paper.epochs else [f"{epochs} epochs (paper {paper.epochs})"]
+    """How the grid models' training differs from the paper's recipe."""
+    return recipe_differences(config["training"], paper)
+
+
+def nnn_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
+    """How the n-NN baselines' training differs: the recipe (with their own epochs, if set),
+    and a hidden size that is not cross-validated (Sec. 4.3)."""
+    found = recipe_differences(plan.nnn_training(config), paper)
+    if len(config["baselines"]["nnn"]["hidden_sizes"]) < 2:
+        found.append("one n-NN hidden size (the paper cross-validates it)")
+    return found
 
 
 def grid_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
@@ -71,7 +126,8 @@ def ngram_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[s
 
 
 def model_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
-    """What a claim about trained models on ``ds`` depends on: corpus, grid, epochs."""
+    """What a claim about a particular trained model of the paper (its best model, its
+    numbers) depends on: the corpus, the whole grid, the recipe."""
     return (
         corpus_differences(config, ds, paper)
         + grid_differences(config, paper)
@@ -79,10 +135,41 @@ def model_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) 
     )
 
 
-def oracle_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
-    """What the error oracles depend on: the models, their preset and the oracles' n."""
+def family_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
+    """What a claim the paper makes of every model it trained (depth helps, gated models beat
+    the RNN, the first layer is the most diffuse) depends on: the kind of corpus and the
+    recipe. A smaller grid tests it on fewer models (``tested_grid`` names them), it does
+    not change it; a grid lacking what the claim compares leaves it ``not run``."""
+    return kind_differences(config, ds, paper) + training_differences(config, paper)
+
+
+def _sizes(values: Sequence[Any]) -> str:
+    return ", ".join(str(v) for v in sorted(values))
+
+
+def tested_grid(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> str:
+    """The note of a claim checked on the run's grid: which models it was tested on, and
+    what of the paper's grid (and corpus) the run does not have."""
+    grid = config["grid"]
+    budgets = _sizes(f"{name} ({cells} cells)" for name, cells in grid["budgets"].items())
+    dropouts = _sizes(f"{d:g}" for d in grid.get("dropouts", ()))
+    note = (
+        f"tested on {_sizes(t.upper() for t in grid['types'])} x {_sizes(grid['layers'])} "
+        f"layers x budgets {budgets}" + (f", dropout {dropouts}" if dropouts else "")
+    )
+    missing = grid_differences(config, paper)
+    if missing:
+        note += f"; not in this run: {'; '.join(missing)}"
+    if other_kernel(config, ds, paper):
+        sha = config["datasets"][ds]["source"].get("sha256") or "?"
+        note += f"; {ds} from another kernel's files (sha256 {sha[:12]}...), as the paper's kind"
+    return note
+
+
+def _oracle_setup_differences(config: Mapping[str, Any], paper: Paper) -> list[str]:
+    """The oracles' own settings: which models they analyse, the n-gram oracle's n."""
     oracles = config["analysis"]["oracles"]
-    found = model_differences(config, ds, paper)
+    found = []
     if dict(oracles["models"]) != dict(paper.oracle_models):
         found.append(
             f"oracle models {dict(oracles['models'])} "
@@ -94,3 +181,19 @@ def oracle_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER)
             f"(paper {min(paper.oracle_ngram)}..{max(paper.oracle_ngram)})"
         )
     return found
+
+
+def oracle_differences(
+    config: Mapping[str, Any], ds: str, paper: Paper = PAPER, role: str = "large"
+) -> list[str]:
+    """What the error oracles of a role's model depend on. The best LSTM (``large``) is the
+    best of the whole grid; the best LSTM of the smallest budget (``small``) needs only that
+    budget, trained with the paper's recipe on the paper's corpus."""
+    if role == "small":
+        found = corpus_differences(config, ds, paper) + training_differences(config, paper)
+        smallest = min(paper.budget_cells)
+        if smallest not in set(config["grid"]["budgets"].values()):
+            found.append(f"no budget of {smallest} cells (the paper's smallest)")
+    else:
+        found = model_differences(config, ds, paper)
+    return found + _oracle_setup_differences(config, paper)
