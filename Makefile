@@ -1,6 +1,6 @@
 # The README's two set-up commands, and the CPU showcase:
 #   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
-#   make showcase - the CPU showcase: full War and Peace, 12 models, under an hour on 2 cores
+#   make showcase - the CPU showcase: the paper's whole recipe at its smallest budget, WP and LK
 #   make test   - install everything, then run the fast tier of the tests (minutes)
 #   make test-e2e - the end-to-end tier alone: the demo DAG, faults, SLURM, the browser
 #   make test-all - both tiers (what .ci/run runs)
@@ -34,7 +34,8 @@ demo: $(STAMP)
 	@$(BIN)/visrnn summary .test/results
 	@echo "(the commands above are in $(BIN); activate it with: source $(BIN)/activate)"
 
-# The CPU showcase (showcase/config.yaml): full War and Peace, 12 models, under an hour.
+# The CPU showcase (showcase/config.yaml): the paper's whole recipe at its smallest budget on
+# War and Peace and the shipped Linux files (docs/showcase/README.md has its time).
 showcase: $(STAMP)
 	$(BIN)/snakemake --directory showcase --cores $(CORES) --printshellcmds
 	$(BIN)/snakemake --directory showcase --report report.zip

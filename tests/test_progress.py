@@ -17,8 +17,9 @@ import yaml
 
 from visrnn import cli
 from visrnn.cli import status as progress
-from visrnn.common.files import write_csv
+from visrnn.common.files import read_table, write_csv
 from visrnn.models.recurrent import CharRNN, ModelConfig
+from visrnn.scorecard.render import scorecard_markdown
 from visrnn.training import loop as training
 from visrnn.training.loop import LOG_COLUMNS, RunPaths, TrainingConfig
 
@@ -163,6 +164,26 @@ def test_the_summary_lists_what_exists(workdir: Path, capsys) -> None:
     cli.main(["summary", str(results)])
     out = capsys.readouterr().out
     assert str(workdir / "report.zip") in out and str(results / "scorecard.md") in out
+
+
+def test_the_scorecard_of_a_run_so_far_checks_what_its_tables_allow(workdir, capsys) -> None:
+    """``visrnn scorecard``: a run with only its split table has its split claim computed
+    and every other claim "not run"; ``--out`` writes the two files the rule writes."""
+    tables = workdir / "results" / "wp" / "tables"
+    tables.mkdir(parents=True)
+    sizes = {"train": 8000, "val": 1000, "test": 1000}
+    rows = [{"split": name, "characters": n} for name, n in sizes.items()]
+    write_csv(tables / "splits.csv", rows, ["split", "characters"])
+    assert cli.main(["scorecard", str(workdir / "results")]) == 0
+    out = capsys.readouterr().out
+    split_row = next(line for line in out.splitlines() if line.startswith("| data.wp.split "))
+    assert "train 8,000 / val 1,000 / test 1,000" in split_row and "| not run |" not in split_row
+    assert "| data.wp.characters |" in out and out.count("| not run |") >= 10
+    assert cli.main(["scorecard", str(workdir / "results"), "--out", str(workdir / "card")]) == 0
+    written = read_table(workdir / "card" / "scorecard.csv")
+    assert (workdir / "card" / "scorecard.md").read_text() == scorecard_markdown(written)
+    assert cli.main(["scorecard", str(workdir / "elsewhere" / "results")]) == 2
+    assert "--config" in capsys.readouterr().err
 
 
 def test_visrnn_is_a_console_script_and_a_module() -> None:

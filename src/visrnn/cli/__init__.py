@@ -1,4 +1,4 @@
-"""The ``visrnn`` command: ``visrnn status``, ``visrnn summary``, ``visrnn explore``.
+"""The ``visrnn`` command: ``visrnn status``, ``summary``, ``scorecard``, ``explore``.
 
 The features of the first two live beside it (``status``, ``summary``); the explorer is its
 own subpackage.
@@ -47,15 +47,27 @@ def _status_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _status(args: argparse.Namespace) -> int:
-    from visrnn import plan
+def _run_config(args: argparse.Namespace) -> dict | None:
+    """The settled config of the run whose results are ``args.results``; None (said) if absent."""
     from visrnn.cli import status
 
     config_path = args.config or args.results.parent / "config.yaml"
     if not config_path.is_file():
-        print(f"visrnn status: no config {config_path}; give it with --config", file=sys.stderr)
+        print(
+            f"visrnn {args.command}: no config {config_path}; give it with --config",
+            file=sys.stderr,
+        )
+        return None
+    return status.load_config(config_path)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from visrnn import plan
+    from visrnn.cli import status
+
+    config = _run_config(args)
+    if config is None:
         return 2
-    config = status.load_config(config_path)
     running = status.snakemake_holds_lock(args.results.parent)
     statuses = [
         status.dataset_status(args.results, dataset, config, snakemake_running=running)
@@ -79,6 +91,33 @@ def _summary(args: argparse.Namespace) -> int:
 
     report = args.report or args.results.parent / "report.zip"
     print(summary(args.results, report))
+    return 0
+
+
+def _scorecard_arguments(parser: argparse.ArgumentParser) -> None:
+    _status_arguments(parser)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write scorecard.csv and scorecard.md in this directory (default: print the Markdown)",
+    )
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from visrnn.scorecard.claims import scorecard_rows
+    from visrnn.scorecard.render import scorecard_markdown, write_scorecard
+    from visrnn.scorecard.tables import Run
+
+    config = _run_config(args)
+    if config is None:
+        return 2
+    rows = scorecard_rows(Run.so_far(config, args.results.parent))
+    if args.out is None:
+        print(scorecard_markdown(rows), end="")
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_scorecard(args.out / "scorecard.csv", args.out / "scorecard.md", rows)
+        print(f"wrote {args.out / 'scorecard.csv'} and {args.out / 'scorecard.md'}")
     return 0
 
 
@@ -131,6 +170,11 @@ COMMANDS: dict[str, Command] = {
         "what a finished run made and where: figures, tables, report, scorecard",
         _summary_arguments,
         _summary,
+    ),
+    "scorecard": Command(
+        "the scorecard of a run so far: every claim its tables check (the rest 'not run')",
+        _scorecard_arguments,
+        _scorecard,
     ),
     "explore": Command(
         "the explorer: hypothesis, match and annotations over the activation dumps",

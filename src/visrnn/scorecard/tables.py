@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from visrnn import plan
 from visrnn.common.files import REBUILD, read_json
 
 _INT, _FLOAT, _STR = pa.int64(), pa.float64(), pa.string()
@@ -189,6 +190,20 @@ class Run:
                 for ds, tables in paths.items()
                 for name, path in tables.items()
             },
+        )
+
+    @classmethod
+    def so_far(cls, config: Mapping[str, Any], workdir: str | os.PathLike[str]) -> Run:
+        """The run in ``workdir`` as it stands: the scorecard's tables that exist there (a
+        run still going, or one that made only some datasets, has its other claims
+        ``not run``)."""
+        paths = {
+            ds: {name: Path(workdir, path) for name, path in tables.items()}
+            for ds, tables in plan.scorecard_tables(config).items()
+        }
+        return cls.from_paths(
+            config,
+            {ds: {n: p for n, p in tables.items() if p.exists()} for ds, tables in paths.items()},
         )
 
     def only(self, keys: Iterable[Key]) -> Run:
