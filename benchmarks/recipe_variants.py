@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", type=Variant.parse, default=[])
     parser.add_argument("--compare", action="append", default=[], help="other models to draw")
     parser.add_argument("--out", type=Path, default=Path("build/recipe-variants"))
+    parser.add_argument(
+        "--train-only",
+        action="store_true",
+        help="train the variants and stop (while the run's own models still train)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
@@ -145,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         run = train_variant(config, args.workdir, ds, args.model, variant, args.out)
         logging.info("%s: %.0f s", variant.name, time.perf_counter() - started)
         runs.append((f"{args.model}, {variant.name}", args.model, run))
+    if args.train_only:
+        return 0
 
     curves, losses = [], []
     for label, model_id, run in runs:
