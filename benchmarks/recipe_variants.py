@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
     config = settled_config(args.workdir)
+    torch.set_num_threads(int(config["training"]["threads"]))  # as the run's training jobs
     ds, results = args.ds, args.workdir / plan.RESULTS
     vocab = Vocab.load(args.workdir / plan.data_file(ds, "vocab.json"))
     test_path = args.workdir / plan.data_file(ds, "test.npy")
