@@ -9,6 +9,7 @@ import os
 import random
 import tarfile
 import urllib.error
+from dataclasses import asdict
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,6 +24,7 @@ from visrnn.data.corpora import (
     build_kernel_corpus,
     corpus_file_rows,
     corpus_file_warnings,
+    corpus_files_kept,
     kernel_file_key,
     locate_source,
     make_corpus,
@@ -503,6 +505,28 @@ def test_the_kernel_filter_drops_a_generated_file_before_the_draw(
         "dropped_bytes": header_bytes,
         "dropped": [{"path": GENERATED, "bytes": header_bytes, "reason": reason}],
     }
+
+
+def test_the_dropped_file_is_listed_in_corpus_files_after_the_corpus(
+    tree_with_generated_header: Path,
+) -> None:
+    """corpus_files.csv lists the corpus's files, then what the filter dropped and why; the
+    dropped file is in no split and counts in no share, dominance or straddling warning."""
+    spec = {"kind": "kernel_tarball", "max_bytes": 10**7, "shuffle_seed": 6}
+    corpus = make_corpus({**spec, "max_file_bytes": 1000}, tree_with_generated_header)
+    record = corpus.filter_record()
+    assert record is not None
+    files = [asdict(file) for file in corpus.files]
+    bounds = [(0, len(corpus.data) // 2), (len(corpus.data) // 2, len(corpus.data))]
+    rows = corpus_file_rows(files, bounds, ["train", "test"], record["dropped"])
+    assert len(rows) == len(files) + 1
+    *kept_rows, last = rows
+    assert last["path"] == GENERATED and last["dropped"] == "max_file_bytes"
+    assert last["offset"] is None and last["splits"] == "" and last["share"] == 0
+    assert all(row["dropped"] == "" and row["splits"] for row in kept_rows)
+    assert corpus_files_kept(rows) == kept_rows
+    assert abs(sum(row["share"] for row in rows) - 1) < 1e-5
+    assert not any(GENERATED in warning for warning in corpus_file_warnings(rows))
 
 
 def test_no_filter_option_is_the_unfiltered_draw(tree_with_generated_header: Path) -> None:

@@ -82,7 +82,6 @@ def test_epochs_come_from_the_config() -> None:
     assert epochs == {"5k": SCHEMA_TRAINING_EPOCHS, "10k": SCHEMA_TRAINING_EPOCHS, "nnn": 7}
 
 
-
 def test_n_nn_patience_is_its_own_or_the_training_s() -> None:
     """The n-NN stops on its own patience if set; the grid models keep training.patience."""
     config = copy.deepcopy(SMALL)

@@ -407,6 +407,19 @@ def test_demo_like_preset_is_not_comparable_and_says_why():
     assert rows["data.wp.characters"]["verdict"] == REPRODUCED  # WP data untouched
 
 
+def test_a_file_the_filter_dropped_does_not_dominate_the_corpus():
+    """corpus_files.csv lists dropped files after the corpus's, in no split: they are not
+    part of the draw the claim is about."""
+
+    def dropped_giant(tables: Tables) -> None:
+        tables[("lk", "corpus_files")].append(
+            {"path": "asic_reg/big.h", "bytes": str(10**8), "splits": "", "dropped": "exclude"}
+        )
+
+    assert verdicts(paper_run(dropped_giant))["data.lk.files"] == REPRODUCED
+    assert verdicts(paper_run(dropped_giant, _big_file))["data.lk.files"] == NOT_REPRODUCED
+
+
 def test_missing_table_is_not_run():
     def drop(tables: Tables) -> None:
         del tables[("lk", "closing_brace")]

@@ -16,7 +16,8 @@ from visrnn.scoring.scores import read_scores
 def _files(*sizes: int) -> list[dict[str, object]]:
     total = sum(sizes)
     return [
-        {"path": f"f{i}.c", "bytes": size, "share": size / total} for i, size in enumerate(sizes)
+        {"path": f"f{i}.c", "bytes": size, "share": size / total, "splits": "train"}
+        for i, size in enumerate(sizes)
     ]
 
 
@@ -25,7 +26,8 @@ def test_seed_rows_name_each_draws_largest_file(tmp_path: Path) -> None:
         8: {"model": "ngram-20", "test_loss": 0.9, "bootstrap_std": 0.01},
         7: {"model": "ngram-20", "test_loss": 0.7, "bootstrap_std": 0.02},
     }
-    rows = seed_rows(losses, {7: _files(10, 30, 60), 8: _files(50, 50)})
+    dropped = {"path": "asic_reg/x.h", "bytes": 10**6, "share": 0.0, "splits": ""}
+    rows = seed_rows(losses, {7: [*_files(10, 30, 60), dropped], 8: _files(50, 50)})
     assert [row["seed"] for row in rows] == [7, 8]
     assert (rows[0]["files"], rows[0]["largest_file"], rows[0]["largest_share"]) == (
         3,

@@ -39,7 +39,9 @@ with script(snakemake) as log:
             unseen,
         )
     write_csv(snakemake.output.sizes, sizes, SPLIT_COLUMNS)
-    files = corpus_file_rows(read_json(snakemake.input.info)["files"], bounds, SPLIT_NAMES)
+    info = read_json(snakemake.input.info)
+    dropped = info.get("filter", {}).get("dropped", [])
+    files = corpus_file_rows(info["files"], bounds, SPLIT_NAMES, dropped)
     write_csv(snakemake.output.files, files, CORPUS_FILE_COLUMNS)
     if snakemake.params.kind == "kernel_tarball":
         for warning in corpus_file_warnings(files):

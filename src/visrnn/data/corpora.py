@@ -367,16 +367,20 @@ def kernel_filter_of(spec: Mapping[str, Any], source_path: Path) -> KernelFilter
     return KernelFilter(limit, tuple(exclude))
 
 
-#: Columns of ``tables/corpus_files.csv``.
-CORPUS_FILE_COLUMNS = ("path", "offset", "bytes", "share", "splits")
+#: Columns of ``tables/corpus_files.csv``: ``dropped`` is why the kernel filter dropped a
+#: file before the shuffle (empty for the corpus's files, which alone have an offset, a share
+#: and splits).
+CORPUS_FILE_COLUMNS = ("path", "offset", "bytes", "share", "splits", "dropped")
 
 
 def corpus_file_rows(
     files: Sequence[Mapping[str, Any]],
     bounds: Sequence[tuple[int, int]],
     split_names: Sequence[str],
+    dropped: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """Every file of a corpus with its share of it and the split(s) its bytes fall in.
+    """Every file of a corpus with its share of it and the split(s) its bytes fall in, then
+    the files the kernel filter dropped (``DroppedFile`` dicts, from ``corpus.json``).
 
     ``files`` are ``CorpusFile`` dicts in corpus order; ``bounds`` the [start, stop) of each
     split. A file listed under two splits straddles a boundary.
@@ -397,9 +401,27 @@ def corpus_file_rows(
                 "bytes": stop - start,
                 "share": round((stop - start) / total, 6) if total else 0.0,
                 "splits": ",".join(splits),
+                "dropped": "",
             }
         )
+    rows += [
+        {
+            "path": file["path"],
+            "offset": None,
+            "bytes": file["bytes"],
+            "share": 0.0,
+            "splits": "",
+            "dropped": file["reason"],
+        }
+        for file in dropped
+    ]
     return rows
+
+
+def corpus_files_kept(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The rows of ``corpus_files.csv`` that are in the corpus: those in a split (a file the
+    filter dropped is in none)."""
+    return [row for row in rows if row["splits"]]
 
 
 def corpus_file_warnings(rows: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from visrnn.common.plotting import TYPE_COLORS, new_figure, save_figure
+from visrnn.data.corpora import corpus_files_kept
 
 SEED_COLUMNS = (
     "seed",
@@ -34,14 +35,15 @@ def seed_rows(
     bootstrap_std), ``files[seed]`` the draw's ``corpus_files.csv`` rows."""
     rows = []
     for seed in sorted(losses):
-        largest = max(files[seed], key=lambda row: row["bytes"])
+        kept = corpus_files_kept(files[seed])
+        largest = max(kept, key=lambda row: row["bytes"])
         rows.append(
             {
                 "seed": seed,
                 "model": losses[seed]["model"],
                 "test_loss": losses[seed]["test_loss"],
                 "bootstrap_std": losses[seed]["bootstrap_std"],
-                "files": len(files[seed]),
+                "files": len(kept),
                 "largest_file": largest["path"],
                 "largest_share": largest["share"],
             }

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from visrnn import plan
-from visrnn.data.corpora import DOMINANT_FILE_SHARE
+from visrnn.data.corpora import DOMINANT_FILE_SHARE, corpus_files_kept
 from visrnn.scorecard.differences import (
     close_all,
     corpus_differences,
@@ -116,7 +116,7 @@ def split_sizes(run: Run, ds: str, paper: Paper) -> Outcome:
 
 def dominant_file(run: Run, ds: str, paper: Paper) -> Outcome:
     """Sec. 3: LK is many shuffled files; no single file should dominate the draw."""
-    rows = run.table(ds, "corpus_files")
+    rows = corpus_files_kept(run.table(ds, "corpus_files"))
     total = sum(row["bytes"] for row in rows)
     largest = max(rows, key=lambda row: row["bytes"])
     share = largest["bytes"] / total
