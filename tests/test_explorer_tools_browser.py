@@ -6,13 +6,12 @@ synthetic text. Screenshots go to the test's tmp dir and, when $VISRNN_ARTEFACTS
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from test_explorer_browser import browser, page, screenshot, serving  # noqa: F401 (fixtures)
-from test_explorer_import import PLANTED, h5py, vocabulary, write_project
+from test_explorer_import import PLANTED, h5py, vocabulary
+from test_explorer_import_browser import project, server  # noqa: F401 (fixtures)
 
-from visrnn.explorer.imports import explorer_roots
 from visrnn.explorer.server import create_app
 from visrnn.explorer.synthetic import write_checkpoint_model, write_synthetic_results
 
@@ -21,19 +20,6 @@ needs_h5py = pytest.mark.skipif(
     h5py is None, reason="h5py missing: pip install -r requirements.txt"
 )
 TINY = "lstm-2L-tiny"
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("browser-tools") / "toy"
-    return root, write_project(root, positions=1500)
-
-
-@pytest.fixture(scope="module")
-def imported(project, tmp_path_factory) -> Iterator[str]:
-    root, _ = project
-    with serving(create_app(explorer_roots(root, tmp_path_factory.mktemp("cache")))) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +33,12 @@ def grid(tmp_path_factory) -> Iterator[str]:
 @needs_h5py
 def test_search_jumps_to_a_word_and_seeds_a_hypothesis(
     page,  # noqa: F811 (the fixture imported above)
-    imported,
-    project,
+    server,  # noqa: F811
+    project,  # noqa: F811
     tmp_path,
 ) -> None:
     _, planted = project
-    page.goto(f"{imported}/?ds=toy&model=states&layer=1&state=c&t=0.5&before=3&after=3")
+    page.goto(f"{server}/?ds=toy&model=states&layer=1&state=c&t=0.5&before=3&after=3")
     page.wait_for_selector("body[data-ready='1']")
     page.fill("#pattern", "of war and peace")
     page.click("#search-button")
@@ -77,12 +63,12 @@ def test_search_jumps_to_a_word_and_seeds_a_hypothesis(
 @needs_h5py
 def test_the_ranking_puts_the_planted_unit_first_and_one_click_shows_it(
     page,  # noqa: F811
-    imported,
-    project,
+    server,  # noqa: F811
+    project,  # noqa: F811
     tmp_path,
 ) -> None:
     _, planted = project
-    page.goto(f"{imported}/?ds=toy&model=states&layer=1&state=c&t=0.5&unit=0")
+    page.goto(f"{server}/?ds=toy&model=states&layer=1&state=c&t=0.5&unit=0")
     page.wait_for_selector("body[data-ready='1']")
     page.select_option("#rank-track", "phrase")
     assert page.locator("#rank-by option").all_inner_texts() == [

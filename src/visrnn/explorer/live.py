@@ -72,8 +72,14 @@ def encode(text: str, symbols: list[int]) -> np.ndarray:
 
 def load_model(path: Path, meta: dict[str, Any]) -> Any:
     """The checkpoint's model, checked against the store's model id and vocabulary."""
+    import torch
+
     from visrnn.models.checkpoints import CheckpointError, load_checkpoint
 
+    # One thread: a batch-1 step is too small to split, and on a busy machine threads that
+    # meet at a barrier every step made the recurrence many times slower
+    # (visrnn.inside.activations runs its recurrence on one thread for the same reason).
+    torch.set_num_threads(1)
     try:
         model, _ = load_checkpoint(
             path, model_id=meta["model_id"], vocab_sha256=meta.get("vocab_sha256")
