@@ -415,7 +415,10 @@ def live_text(root: Path, characters: int = 1000) -> None:
                 f"live {characters:,} chars, {model_id} ({spec.num_layers} x "
                 f"{hidden[model_id]} {spec.model_type})"
             )
-            measure(label, post, server.pid, 300, repeats=5)
+            try:
+                measure(label, post, server.pid, 300, repeats=5)
+            except urllib.error.HTTPError as error:
+                print(f"{label}: {error} ({error.read().decode()})")
     finally:
         server.terminate()
         server.wait(10)

@@ -85,7 +85,10 @@ def test_the_ranking_puts_the_planted_unit_first_and_one_click_shows_it(
     first.click()
     page.wait_for_function(f"new URL(location).searchParams.get('unit') === '{PLANTED}'")
     page.wait_for_selector("#ranking tbody tr.current")
-    assert page.locator("#top-unit").inner_text().startswith(f"{PLANTED} ")
+    # The top examples are the last part of the view to load.
+    page.wait_for_function(
+        f"document.querySelector('#top-unit').textContent.startsWith('{PLANTED} ')"
+    )
     screenshot(page, tmp_path, "rank")
     page.click("#rank-pin")
     page.wait_for_function("new URL(location).searchParams.get('pins') !== null")

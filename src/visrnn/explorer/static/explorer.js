@@ -605,7 +605,7 @@ function drawLive() {
   strip.innerHTML = "";
   const a = liveAnswer;
   if (!a || a.model !== view.model || a.layer !== view.layer || a.state !== view.state) {
-    $("live-heatmap").width = 0;
+    $("live-heatmap").width = 0; $("live-heatmap").height = 0;
     if (a) $("live-summary").textContent = "(run it again for this model, layer and state)";
     return;
   }
