@@ -11,7 +11,19 @@
    explorer's layout by ``write_model_store``: time and disk per model, one Parquet trace
    read against one layout read, and the same queries in process.
 
+3. Your own states: a synthetic LSTMVis project of ``--positions`` words x ``--units`` cells in
+   2 layers (float32 HDF5, written in chunks; a vocabulary of 2,000 words; the phrase "of war
+   and peace" planted every ~300 words, with one cell of layer 2 on exactly across it, and
+   a binary ``phrase`` and a scalar ``surprisal`` meta track), imported by ``visrnn explore
+   PROJECT --cache DIR`` (time and disk per million steps); then over HTTP: search (a literal
+   phrase, a regular expression), a match with off-width constraints, ranking all units
+   against each track, a window, and the server's memory (targets 100 ms, 300 ms, 1 s,
+   50 ms, 2 GB).
+4. Live text: 1,000 characters POSTed to ``/live`` for models of the demo's and the paper's
+   grid shapes (random weights, a checkpoint written with the grid code; target 300 ms).
+
     .venv/bin/python benchmarks/bench_explorer.py [--positions N] [--units N] [--skip-real]
+        [--skip-synthetic] [--skip-lstmvis] [--skip-live]
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -53,6 +66,26 @@ def median_ms(run: Callable[[int], object], repeats: int = 9) -> tuple[float, fl
     return statistics.median(times), max(times)
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time (user and system) the process ``pid`` has used, in ms: on a busy machine the
+    server's CPU time per request says what the request costs, its wall time what it waited."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    label: str, run: Callable[[int], object], pid: int, target: float, repeats: int = 9
+) -> None:
+    """Print ``run``'s wall time (median, max) and the server's CPU time per call."""
+    before = cpu_ms(pid)
+    med, worst = median_ms(run, repeats)
+    cpu = (cpu_ms(pid) - before) / repeats
+    print(
+        f"{label:44s} {med:7.0f} ms median, {worst:6.0f} max, "
+        f"server CPU {cpu:6.0f} ms a call (target {target:g})"
+    )
+
+
 def ms(since: float) -> float:
     return 1000 * (time.perf_counter() - since)
 
@@ -76,6 +109,39 @@ def get(base: str, path: str, **params: object) -> bytes:
         return answer.read()
 
 
+def time_window(
+    base: str, api: str, layer: int, state: str, positions: int, units: int
+) -> np.ndarray:
+    """Time 30 windows of ``WINDOW`` positions of all units at random starts; returns them."""
+    starts = np.random.default_rng(3).integers(0, positions - WINDOW, 30)
+    med, worst = median_ms(
+        lambda k: get(
+            base,
+            f"{api}/window",
+            layer=layer,
+            state=state,
+            start=int(starts[k]),
+            stop=int(starts[k]) + WINDOW,
+        ),
+        repeats=30,
+    )
+    print(
+        f"window {WINDOW} x {units} (HTTP, float16) {med:7.1f} ms median, {worst:.1f} max"
+        " (target 50)"
+    )
+    return starts
+
+
+def print_memory(pid: int) -> None:
+    mem = memory_mb(pid)
+    print(
+        f"server memory after the queries: peak {mem['VmHWM']:.0f} MB,"
+        f" now {mem['VmRSS']:.0f} MB "
+        f"({mem['RssAnon']:.0f} MB anonymous, {mem['RssFile']:.0f} MB mapped file pages) "
+        "(target 2048)"
+    )
+
+
 def synthetic(root: Path, positions: int, units: int) -> None:
     start = time.perf_counter()
     write_synthetic_results(root, positions, units, models=(("rnn-1L-syn", "rnn", ("h",)),))
@@ -83,21 +149,8 @@ def synthetic(root: Path, positions: int, units: int) -> None:
         f"synthetic {positions:,} x {units} written in {time.perf_counter() - start:.0f} s, "
         f"{disk_mb(root):.0f} MB"
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "visrnn.cli", "explore", str(root), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server([str(root)])
     try:
-        for _ in range(600):
-            try:
-                get(base, "/api/datasets")
-                break
-            except OSError:
-                time.sleep(0.1)
         print(f"server up; memory {memory_mb(server.pid)}")
         api = "/api/syn/rnn-1L-syn"
         rng = np.random.default_rng(1)
@@ -114,22 +167,7 @@ def synthetic(root: Path, positions: int, units: int) -> None:
         ):
             med, worst = median_ms(lambda _, p=params: get(base, f"{api}/match", **common, **p))
             print(f"{label:34s} {med:7.0f} ms median, {worst:.0f} max (target 300)")
-        starts = rng.integers(0, positions - WINDOW, 30)
-        med, worst = median_ms(
-            lambda k: get(
-                base,
-                f"{api}/window",
-                layer=0,
-                state="h",
-                start=int(starts[k]),
-                stop=int(starts[k]) + WINDOW,
-            ),
-            repeats=30,
-        )
-        print(
-            f"window {WINDOW} x {units} (HTTP, float16) {med:7.1f} ms median, {worst:.1f} max"
-            " (target 50)"
-        )
+        starts = time_window(base, api, 0, "h", positions, units)
         med, worst = median_ms(
             lambda k: get(
                 base,
@@ -164,13 +202,223 @@ def synthetic(root: Path, positions: int, units: int) -> None:
             f"planted unit vs quotes: precision {found['precision']:.3f}"
             f" recall {found['recall']:.3f}"
         )
-        mem = memory_mb(server.pid)
-        print(
-            f"server memory after the queries: peak {mem['VmHWM']:.0f} MB,"
-            f" now {mem['VmRSS']:.0f} MB "
-            f"({mem['RssAnon']:.0f} MB anonymous, {mem['RssFile']:.0f} MB mapped file pages) "
-            "(target 2048)"
+        print_memory(server.pid)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def start_server(arguments: list[str]) -> tuple[subprocess.Popen, str]:
+    """``visrnn explore ARGUMENTS`` on a free port; returns it once it answers, and its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "visrnn.cli", "explore", *arguments, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(6000):
+        try:
+            get(base, "/api/datasets")
+            return server, base
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"visrnn explore {' '.join(arguments)} exited") from None
+            time.sleep(0.1)
+    raise RuntimeError("the explorer did not answer in 10 minutes")
+
+
+#: The planted cell of the LSTMVis project's layer 2, and its phrase.
+LSTMVIS_PLANTED = 17
+PHRASE = ("of", "war", "and", "peace")
+LSTMVIS_YML = """\
+name: bench
+description: a synthetic word-level LSTM with a planted cell
+files: {states: states.h5, train: train.h5, words: words.dict, meta: meta.h5,
+  phrase_dict: phrase.dict}
+word_sequence: {file: train, path: words, dict_file: words}
+states:
+  file: states
+  types:
+    - {type: state, layer: 1, path: states1}
+    - {type: state, layer: 2, path: states2}
+meta:
+  phrase: {file: meta, path: phrase, dict: phrase_dict, vis: {type: discrete, range: dict}}
+  surprisal: {file: meta, path: surprisal, vis: {type: scalar}}
+"""
+
+
+def write_lstmvis(root: Path, positions: int, units: int, chunk: int = 65536) -> None:
+    """The synthetic LSTMVis project (module docstring, 3), written chunk by chunk."""
+    import h5py
+
+    rng = np.random.default_rng(0)
+    vocab = ["<s>", "<unk>", "</s>", *PHRASE, *(f"w{i}" for i in range(2000))]
+    ids = rng.integers(len(PHRASE) + 3, len(vocab), positions).astype(np.int32)
+    ids[::25] = 0
+    starts = np.arange(100, positions - 10, 300) + rng.integers(
+        0, 50, len(range(100, positions - 10, 300))
+    )
+    inside = np.zeros(positions, dtype=bool)
+    for k in range(len(PHRASE)):
+        ids[starts + k] = 3 + k
+        inside[starts + k] = True
+    root.mkdir(parents=True)
+    with h5py.File(root / "train.h5", "w") as f:
+        f["words"] = ids
+    with h5py.File(root / "meta.h5", "w") as f:
+        f["phrase"] = inside.astype(np.int32)
+        f["surprisal"] = rng.exponential(1.0, positions).astype(np.float32)
+    with h5py.File(root / "states.h5", "w") as f:
+        for layer in (1, 2):
+            data = f.create_dataset(f"states{layer}", (positions, units), dtype=np.float32)
+            for start in range(0, positions, chunk):
+                stop = min(positions, start + chunk)
+                block = rng.uniform(-0.4, 0.4, (stop - start, units)).astype(np.float32)
+                if layer == 2:
+                    block[:, LSTMVIS_PLANTED] = np.where(inside[start:stop], 3.0, -3.0)
+                data[start:stop] = block
+    (root / "words.dict").write_text("".join(f"{w} {i}\n" for i, w in enumerate(vocab)))
+    (root / "phrase.dict").write_text("outside 0\ninside 1\n")
+    (root / "lstm.yml").write_text(LSTMVIS_YML)
+
+
+def lstmvis(root: Path, positions: int, units: int) -> None:
+    project, cache = root / "project" / "bench", root / "cache"
+    start = time.perf_counter()
+    write_lstmvis(project, positions, units)
+    print(
+        f"lstmvis: project of {positions:,} words x {units} cells x 2 layers (float32 HDF5) "
+        f"written in {time.perf_counter() - start:.0f} s, {disk_mb(project):.0f} MB"
+    )
+    start = time.perf_counter()
+    server, base = start_server([str(project.parent), "--cache", str(cache)])
+    seconds = time.perf_counter() - start
+    per_million = 1e6 / positions
+    print(
+        f"import and start: {seconds:.0f} s ({seconds * per_million:.0f} s per million steps), "
+        f"cache {disk_mb(cache):.0f} MB ({disk_mb(cache) * per_million:.0f} MB per million steps)"
+    )
+    try:
+        print(f"server up; memory {memory_mb(server.pid)}")
+        api = "/api/bench/states"
+        cold = time.perf_counter()
+        found = json.loads(get(base, "/api/bench/search", pattern="of war and peace"))
+        print(f"search, first (builds the joined text) {ms(cold):6.0f} ms, {found['count']} hits")
+        for label, params in (
+            ("search, literal 'of war and peace'", {"pattern": "of war and peace"}),
+            ("search, literal 'w1234'", {"pattern": "w1234"}),
+            ("search, regex 'w12\\d\\b and'", {"pattern": r"w12\d\b and", "regex": "true"}),
+        ):
+            measure(label, lambda _, p=params: get(base, "/api/bench/search", **p), server.pid, 100)
+        rng = np.random.default_rng(1)
+        others = rng.choice(
+            [u for u in range(units) if u != LSTMVIS_PLANTED], MATCH_UNITS - 1, False
         )
+        selected = ",".join(map(str, [LSTMVIS_PLANTED, *others.tolist()]))
+        common = {"layer": 1, "state": "c", "threshold": 0.5, "before": 3, "after": 3}
+        for label, params in (
+            (
+                f"match, {MATCH_UNITS} units, >= 1 on, off-widths 3",
+                {"units": selected, "min_units": 1},
+            ),
+            ("match, planted cell, off-widths 3", {"units": LSTMVIS_PLANTED}),
+            (
+                "match, planted cell, length 4 exactly",
+                {"units": LSTMVIS_PLANTED, "min_length": 4, "max_length": 4},
+            ),
+        ):
+            measure(
+                label, lambda _, p=params: get(base, f"{api}/match", **common, **p), server.pid, 300
+            )
+        # Each ranking is cached by its parameters: every timed one asks a new threshold.
+        times, first, before = [], None, cpu_ms(server.pid)
+        for k in range(5):
+            start = time.perf_counter()
+            answer = json.loads(
+                get(
+                    base, f"{api}/rank", layer=1, state="c", track="phrase", threshold=0.5 + k / 100
+                )
+            )
+            times.append(ms(start))
+            first = first or answer
+        print(
+            f"rank {units} units vs binary 'phrase'    {statistics.median(times):7.0f} ms median, "
+            f"{max(times):.0f} max, server CPU {(cpu_ms(server.pid) - before) / 5:.0f} ms a call "
+            f"(target 1000); first {first['units'][0]} "
+            f"(planted {LSTMVIS_PLANTED}), F1 {first['scores']['f1'][0]}"
+        )
+        times, before = [], cpu_ms(server.pid)
+        for layer, transform in ((1, "tanh"), (0, "tanh"), (1, "none")):
+            start = time.perf_counter()
+            get(base, f"{api}/rank", layer=layer, state="c", track="surprisal", transform=transform)
+            times.append(ms(start))
+        print(
+            f"rank {units} units vs scalar 'surprisal' {statistics.median(times):7.0f} ms median, "
+            f"{max(times):.0f} max, server CPU {(cpu_ms(server.pid) - before) / 3:.0f} ms a call "
+            "(target 1000)"
+        )
+        time_window(base, api, 1, "c", positions, units)
+        print_memory(server.pid)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def live_text(root: Path, characters: int = 1000) -> None:
+    """Live text of ``characters`` characters through models of the demo's and the paper's
+    grid shapes, each written as a checkpoint with its explorer store."""
+    from visrnn.data.splits import Vocab
+    from visrnn.explorer.synthetic import SYMBOLS, synthetic_text, write_checkpoint_model
+    from visrnn.models.grid import ModelSpec
+
+    write_synthetic_results(root, 4000, 8, models=())
+    vocab_size = Vocab(SYMBOLS).size
+    shapes = (
+        ("lstm-1L-10k", {"10k": 24}),
+        ("lstm-3L-10k", {"10k": 24}),
+        ("gru-3L-10k", {"10k": 24}),
+        ("lstm-1L-1.3m", {"1.3m": 512}),
+        ("lstm-3L-1.3m", {"1.3m": 512}),
+    )
+    hidden = {}
+    for model_id, budgets in shapes:
+        hidden[model_id] = ModelSpec.parse(model_id).hidden_size(vocab_size, budgets)
+        write_checkpoint_model(root, model_id, hidden=hidden[model_id])
+    server, base = start_server([str(root)])
+    text = synthetic_text(characters, seed=5).decode()
+    try:
+        for model_id, _ in shapes:
+            spec = ModelSpec.parse(model_id)
+            layer = spec.num_layers - 1
+            state = "c" if spec.model_type == "lstm" else "h"
+            body = json.dumps({"text": text, "layer": layer, "state": state}).encode()
+
+            def post(_: int, model_id: str = model_id, body: bytes = body) -> bytes:
+                request = urllib.request.Request(
+                    f"{base}/api/syn/{model_id}/live",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request) as answer:
+                    return answer.read()
+
+            cold = time.perf_counter()
+            try:
+                post(0)
+            except urllib.error.HTTPError as error:
+                print(f"live text, {model_id}: {error} ({error.read().decode()})")
+                continue
+            print(f"live text, {model_id}: first (loads the checkpoint) {ms(cold):.0f} ms")
+            label = (
+                f"live {characters:,} chars, {model_id} ({spec.num_layers} x "
+                f"{hidden[model_id]} {spec.model_type})"
+            )
+            try:
+                measure(label, post, server.pid, 300, repeats=5)
+            except urllib.error.HTTPError as error:
+                print(f"{label}: {error} ({error.read().decode()})")
     finally:
         server.terminate()
         server.wait(10)
@@ -229,9 +477,15 @@ def main() -> None:
     )
     parser.add_argument("--skip-real", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--skip-lstmvis", action="store_true")
+    parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus")
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_live:
+            live_text(Path(tmp) / "live")
+        if not args.skip_lstmvis:
+            lstmvis(Path(tmp) / "lstmvis", args.positions, args.units)
         if not args.skip_synthetic:
             synthetic(Path(tmp) / "synthetic", args.positions, args.units)
         if not args.skip_real:

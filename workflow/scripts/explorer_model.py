@@ -1,5 +1,7 @@
-"""The explorer's model store: a dump in unit-major memory-mappable form, with predictions."""
+"""The explorer's model store: a dump in unit-major memory-mappable form, with predictions, and
+the checkpoint's path relative to the store (the explorer's live text runs it)."""
 
+import os
 from pathlib import Path
 
 from visrnn.common.runner import script
@@ -46,7 +48,11 @@ with script(snakemake) as log:
         snakemake.input.dump,
         model.decoder,
         scores.p_target,
-        extra={"test_loss": scores.loss, "entry": snakemake.wildcards.model},
+        extra={
+            "test_loss": scores.loss,
+            "entry": snakemake.wildcards.model,
+            "checkpoint": os.path.relpath(checkpoint, snakemake.output[0]),
+        },
         oracle_steps=steps,
     )
     log.info("%s (%s): explorer layout written", snakemake.wildcards.model, dump.model_id)

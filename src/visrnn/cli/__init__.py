@@ -135,6 +135,14 @@ def _explore_arguments(parser: argparse.ArgumentParser) -> None:
         help="where LSTMVis projects are converted, once per content "
         "(default: $XDG_CACHE_HOME/visrnn, else ~/.cache/visrnn)",
     )
+    parser.add_argument(
+        "--track",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a track of your own, served beside the text's (repeatable): FILE holds one "
+        "value a line per position, or 'start,end' spans a line (docs/explorer.md)",
+    )
     parser.add_argument("--port", type=int, default=EXPLORE_PORT, help="default: %(default)s")
     parser.add_argument(
         "--host",
@@ -147,16 +155,18 @@ def _explore_arguments(parser: argparse.ArgumentParser) -> None:
 def _explore(args: argparse.Namespace) -> int:
     from visrnn.explorer.imports import ProjectError, explorer_roots
     from visrnn.explorer.server import serve
+    from visrnn.explorer.tracks import TrackFileError, read_tracks
 
     if not args.results.is_dir():
         print(f"visrnn explore: {args.results} is not a directory", file=sys.stderr)
         return 2
     try:
+        tracks = read_tracks(args.track)
         roots = explorer_roots(args.results, args.cache)
-    except (ProjectError, ImportError) as error:
+        serve(roots, host=args.host, port=args.port, tracks=tracks)
+    except (ProjectError, TrackFileError, ImportError) as error:
         print(f"visrnn explore: {error}", file=sys.stderr)
         return 2
-    serve(roots, host=args.host, port=args.port)
     return 0
 
 

@@ -19,7 +19,9 @@ strided slice: neither grows with the number of positions beyond the bytes it to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -327,13 +329,166 @@ def precision_recall(
     actual = np.asarray(track[:positions]) > 0.5
     both = int((predicted & actual).sum())
     predicted_n, actual_n = int(predicted.sum()), int(actual.sum())
+    scores = scores_of(np.array([both]), np.array([predicted_n]), actual_n)
     return {
-        "precision": both / predicted_n if predicted_n else 0.0,
-        "recall": both / actual_n if actual_n else 0.0,
+        "precision": float(scores["precision"][0]),
+        "recall": float(scores["recall"][0]),
         "predicted": predicted_n,
         "actual": actual_n,
         "both": both,
     }
+
+
+def scores_of(both: np.ndarray, predicted: np.ndarray, actual: int) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 of predictions against a binary track, from the counts of
+    positions predicted on (``predicted``), on in the track (``actual``) and both; 0 where a
+    denominator is 0."""
+    both, predicted = np.asarray(both, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+    precision = np.divide(both, predicted, out=np.zeros_like(both), where=predicted > 0)
+    recall = both / actual if actual else np.zeros_like(both)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(both), where=total > 0)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+# --- which units track this? ---------------------------------------------------------------
+
+#: Units whose rows are read and counted together when ranking (bounds the working memory:
+#: one block of this many full rows, and their histograms).
+RANK_BLOCK = 16
+#: Every float16 value, by bit pattern, in float64 (NaN patterns included).
+_HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float64)
+#: The float16 bit patterns in increasing order of value, NaNs left out; -0 is dropped (its
+#: count is added to +0's: they are one value).
+_ORDER = np.argsort(np.where(np.isnan(_HALF), np.inf, _HALF), kind="stable")[
+    : int((~np.isnan(_HALF)).sum())
+]
+_NEGATIVE_ZERO, _POSITIVE_ZERO = 0x8000, 0x0000
+_ORDER = _ORDER[_ORDER != _NEGATIVE_ZERO]
+
+
+def _per_value(
+    rows: np.ndarray,
+    keep: np.ndarray | None,
+    inside: np.ndarray | None,
+    weights: Sequence[np.ndarray] = (),
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Per row, over its positions ``keep`` (None: all), in increasing order of value (float16
+    values, NaN left out): the count of each value, the count among the kept positions
+    ``inside`` (None: not counted), and the sum of each of ``weights`` (one per kept
+    position) over each value's positions. Each row's bit patterns are made indices once and
+    counted by ``np.bincount``."""
+    bits = np.ascontiguousarray(rows, dtype=np.float16).view(np.uint16)
+    units, size = bits.shape[0], len(_ORDER)
+    counts = np.empty((units, size))
+    inside_counts = None if inside is None else np.empty((units, size))
+    sums = np.empty((units, len(weights), size))
+
+    def ordered(found: np.ndarray) -> np.ndarray:
+        found[_POSITIVE_ZERO] += found[_NEGATIVE_ZERO]
+        return found[_ORDER]
+
+    for unit in range(units):
+        index = bits[unit].astype(np.intp)
+        if keep is not None:
+            index = index[keep]
+        counts[unit] = ordered(np.bincount(index, minlength=2**16))
+        if inside_counts is not None:
+            inside_counts[unit] = ordered(np.bincount(index[inside], minlength=2**16))
+        for k, weight in enumerate(weights):
+            sums[unit, k] = ordered(np.bincount(index, weights=weight, minlength=2**16))
+    return counts, inside_counts, sums
+
+
+def _by_block(values: np.ndarray, measure: Any) -> dict[str, np.ndarray]:
+    """``measure(rows)`` of each block of ``RANK_BLOCK`` rows, joined: only one block's rows
+    and per-value counts are in memory at a time."""
+    parts = [measure(values[u : u + RANK_BLOCK]) for u in range(0, values.shape[0], RANK_BLOCK)]
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def rank_binary(
+    values: np.ndarray, track: np.ndarray, threshold: float, sign: int = 1, transform: str = "none"
+) -> dict[str, np.ndarray]:
+    """How well each unit on its own predicts a binary track (> 0.5; NaN positions left out).
+
+    Per unit: precision, recall and F1 of "the unit is on" (``signed_on``'s rule, with the
+    threshold on the shown value) and AUROC of its value (of minus it for sign -1) as a score
+    for the track, ties counting one half. One pass over the unit-major rows: each row's
+    count of every float16 value inside and outside the track (``np.bincount`` on the bit
+    patterns) gives all four, exactly, at any threshold.
+    """
+    positions = min(values.shape[1], len(track))
+    labels = np.asarray(track[:positions], dtype=np.float32)
+    finite = np.isfinite(labels)
+    keep = None if finite.all() else np.flatnonzero(finite)
+    inside_at = np.flatnonzero((labels if keep is None else labels[keep]) > 0.5)
+    actual = len(inside_at)
+    cut = raw_threshold(threshold, transform)
+    ordered = _HALF[_ORDER]
+    on = ordered > cut if sign > 0 else ordered < -cut
+
+    def measure(rows: np.ndarray) -> dict[str, np.ndarray]:
+        counted, inside, _ = _per_value(rows[:, :positions], keep, inside_at)
+        outside = counted - inside
+        both, predicted = inside[:, on].sum(axis=1), counted[:, on].sum(axis=1)
+        below = np.cumsum(outside, axis=1) - outside  # outside the track and lower
+        pairs = actual * outside.sum(axis=1)
+        wins = (inside * (below + 0.5 * outside)).sum(axis=1)
+        auroc = np.divide(wins, pairs, out=np.full_like(wins, np.nan), where=pairs > 0)
+        return {
+            **scores_of(both, predicted, actual),
+            "auroc": auroc if sign > 0 else 1 - auroc,
+            "predicted": predicted,
+            "both": both,
+        }
+
+    return _by_block(values, measure)
+
+
+def rank_scalar(values: np.ndarray, track: np.ndarray, transform: str = "none") -> dict[str, Any]:
+    """Pearson r of each unit's shown value with a scalar track, and Spearman's rho (Pearson of
+    the ranks, ties given their mean rank), over the positions where the track is finite.
+
+    One pass over the unit-major rows: per row, the count of every float16 value and the sums
+    of the standardised track and of its standardised ranks over the positions of each value
+    (``np.bincount``); Pearson follows from those and the shown value of each float16 value,
+    Spearman from the value's mean rank. A constant unit or track gives 0.
+    """
+    from scipy.stats import rankdata
+
+    from visrnn.inside.cells import standardise
+
+    positions = min(values.shape[1], len(track))
+    y = np.asarray(track[:positions], dtype=np.float64)
+    finite = np.isfinite(y)
+    weights = [
+        standardise(np.asarray(column)[finite][:, None])[:, 0]
+        for column in (y, rankdata(y, nan_policy="omit"))
+    ]
+    keep = None if finite.all() else np.flatnonzero(finite)
+    shown_values = shown(_HALF[_ORDER], transform).astype(np.float64)
+    # Pearson leaves infinite values out (float16 overflow); the ranks order them.
+    bounded = np.isfinite(shown_values)
+    pearson_x = np.where(bounded, shown_values, 0)[None, :]
+
+    def measure(rows: np.ndarray) -> dict[str, np.ndarray]:
+        count, _, summed = _per_value(rows[:, :positions], keep, None, weights)
+        ranks = np.cumsum(count, axis=1) - count + (count + 1) / 2  # each value's mean rank
+        out = {}
+        for key, x, n, k in (
+            ("pearson", pearson_x, count * bounded, 0),
+            ("spearman", ranks, count, 1),
+        ):
+            counted = np.maximum(n.sum(axis=1), 1)
+            mean = (n * x).sum(axis=1) / counted
+            std = np.sqrt((n * (x - mean[:, None]) ** 2).sum(axis=1) / counted)
+            r = (summed[:, k] * x).sum(axis=1) / (counted * np.where(std > 0, std, 1.0))
+            tracked = std > 1e-12 * np.maximum(np.abs(mean), 1.0)
+            out[key] = np.where(tracked, np.clip(r, -1, 1), 0.0)
+        return out
+
+    return _by_block(values, measure)
 
 
 def top_positions(trace: np.ndarray, k: int, width: int, lowest: bool = False) -> list[int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,10 +24,12 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from visrnn import plan
-from visrnn.explorer import queries
+from visrnn.explorer import live, queries, search
 from visrnn.explorer.store import ModelStore, TextStore
+from visrnn.explorer.tracks import TrackFileError, UserTrack
 from visrnn.inside.cells import NEGATIVE_RGB, POSITIVE_RGB
 
 STATIC = Path(__file__).parent / "static"
@@ -53,6 +56,16 @@ Transform = Annotated[
     ),
 ]
 OffWidth = Annotated[int, Query(ge=0, le=1000)]
+#: Search hits returned with their context at most; the minimap gets up to ``MAX_MARKS`` starts.
+MAX_HITS_LISTED = 500
+MAX_MARKS = 20000
+#: Characters of context on each side of a search hit.
+HIT_CONTEXT = 40
+#: Rankings kept for the page's next look (a ranking reads every unit of a state).
+RANKINGS_CACHED = 8
+#: How each kind of track ranks the units, the first the default; binary keys sort
+#: descending, scalar ones by absolute value.
+RANK_KEYS = {"binary": ("f1", "auroc", "precision", "recall"), "scalar": ("pearson", "spearman")}
 #: Host header names (without port) always answered, besides the address the server is bound to.
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
@@ -90,6 +103,35 @@ class Results:
                 404, f"unknown dataset {ds!r}; datasets with explorer outputs: {_names(self.texts)}"
             )
         return TextStore(self.texts[ds])
+
+    def add_tracks(self, tracks: Sequence[UserTrack]) -> None:
+        """Serve each user's track on every dataset it fits; one that fits none is an error."""
+        for user in tracks:
+            fitting = [ds for ds in self.texts if user.fits(self.text(ds).num_positions)]
+            if not fitting:
+                sizes = ", ".join(f"{ds} {self.text(ds).num_positions}" for ds in self.texts)
+                what = (
+                    f"{len(user.values)} values"
+                    if user.values is not None
+                    else f"spans up to position {int(user.spans[:, 1].max())}"
+                )
+                raise TrackFileError(
+                    f"{user.path}: {what} fit no dataset (positions: {sizes or 'none'})"
+                )
+            for ds in fitting:
+                store = self.text(ds)
+                try:
+                    store.add_track(user.track(), user.array(store.num_positions))
+                except ValueError as error:
+                    raise TrackFileError(f"{user.path}: {error}") from None
+
+    @functools.cache  # noqa: B019
+    def search_text(self, ds: str) -> search.SearchText:
+        """The dataset's text as one searchable string, built at its first search."""
+        store = self.text(ds)
+        if store.vocabulary is None:
+            return search.SearchText.of_bytes(store.text)
+        return search.SearchText.of_tokens(store.text, store.vocabulary)
 
     def release_maps(self) -> None:
         """Drop every model's memory maps (their pages leave the resident memory with them)."""
@@ -229,15 +271,43 @@ def _finite(values: np.ndarray, digits: int = 4) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), digits) for v in values]
 
 
+class LiveRequest(BaseModel):
+    text: str
+    layer: int
+    state: str
+
+
+def _context(text: search.SearchText, start: int, stop: int) -> str:
+    """The searched string's characters [start, stop) as the page shows them: a text of
+    bytes decoded as UTF-8 (Latin-1 in the searched string)."""
+    part = text.string[max(0, start) : max(0, stop)]
+    if text.offsets is None:
+        return part.encode("latin-1").decode("utf-8", errors="replace")
+    return part
+
+
 def create_app(
     results_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     host: str = DEFAULT_HOST,
+    tracks: Sequence[UserTrack] = (),
 ) -> FastAPI:
     """The app serving the explorer outputs under ``results_dir`` (one directory or several:
     a run's results and the cache entries of imported projects) and the page. It answers only
-    requests whose Host header names ``host`` (the address it is bound to) or localhost."""
+    requests whose Host header names ``host`` (the address it is bound to) or localhost.
+    ``tracks`` (``--track``) are served beside each dataset's own where they fit."""
     results = Results(results_dir)
+    results.add_tracks(tracks)
     app = FastAPI(title="visrnn explorer", docs_url=None, redoc_url=None)
+    locks: dict[tuple[str, str], threading.Lock] = {}
+    models: dict[tuple[str, str], Any] = {}
+    guard = threading.Lock()
+
+    def live_lock(ds: str, model: str) -> threading.Lock:
+        """The lock one live computation on ``model`` holds (at most one at a time)."""
+        with guard:
+            return locks.setdefault((ds, model), threading.Lock())
+
+    app.state.live_lock = live_lock
 
     @app.middleware("http")
     async def only_this_host(request: Request, call_next: Any) -> Response:
@@ -290,6 +360,52 @@ def create_app(
             {
                 "datasets": out,
                 "palette": {"negative": NEGATIVE_RGB.tolist(), "positive": POSITIVE_RGB.tolist()},
+                "limits": {
+                    "live_max_chars": live.MAX_CHARS,
+                    "max_pattern": search.MAX_PATTERN,
+                    "rank_keys": RANK_KEYS,
+                },
+            }
+        )
+
+    @app.get("/api/{ds}/search")
+    def find(
+        ds: str,
+        pattern: Annotated[str, Query(description="a literal string, or a regular expression")],
+        regex: bool = False,
+        case: bool = True,
+        limit: Annotated[int, Query(ge=1, le=MAX_HITS_LISTED)] = 100,
+    ) -> JSONResponse:
+        """Every hit of ``pattern`` in the text (``visrnn.explorer.search``): the first
+        ``limit`` with their context, and the starts of up to ``MAX_MARKS`` for the minimap."""
+        results.text(ds)  # 404 for an unknown dataset
+        text = results.search_text(ds)
+        try:
+            spans, starts, stops = search.search(text, pattern, regex, case)
+        except search.SearchError as error:
+            raise HTTPException(400, str(error)) from None
+        hits = []
+        for (first, last), start, stop in zip(
+            spans[:limit], starts[:limit], stops[:limit], strict=True
+        ):
+            hits.append(
+                {
+                    "start": int(start),
+                    "stop": int(stop),
+                    "before": _context(text, int(first) - HIT_CONTEXT, int(first)),
+                    "match": _context(text, int(first), int(last)),
+                    "after": _context(text, int(last), int(last) + HIT_CONTEXT),
+                }
+            )
+        return _json(
+            {
+                "pattern": pattern,
+                "regex": regex,
+                "count": len(spans),
+                "truncated": len(spans) >= search.MAX_HITS,
+                "hits": hits,
+                "starts": starts[:MAX_MARKS].tolist(),
+                "num_positions": results.text(ds).num_positions,
             }
         )
 
@@ -472,6 +588,119 @@ def create_app(
             }
         )
 
+    @app.get("/api/{ds}/{model}/rank")
+    def rank(
+        ds: str,
+        model: str,
+        layer: int,
+        state: str,
+        track: str,
+        threshold: Threshold = 0.5,
+        sign: Sign = 1,
+        transform: Transform = None,
+        by: str | None = None,
+    ) -> JSONResponse:
+        """Every unit of a layer and state ranked against a track ("which units track
+        this?"): ``queries.rank_binary`` or ``queries.rank_scalar``."""
+        store = results.model(ds, model)
+        _values(store, layer, state)
+        text = results.text(ds)
+        if track not in text.tracks:
+            raise HTTPException(404, f"unknown track {track!r}; tracks: {_names(text.tracks)}")
+        kind = "binary" if text.tracks[track].binary else "scalar"
+        key = by or RANK_KEYS[kind][0]
+        if key not in RANK_KEYS[kind]:
+            raise HTTPException(
+                400, f"a {kind} track ranks by {', '.join(RANK_KEYS[kind])}; got by={key!r}"
+            )
+        shown = _transform(store.meta, layer, state, transform)
+        if kind == "scalar":
+            threshold, sign = 0.0, 1  # Pearson and Spearman use neither
+        scores = _ranking(ds, model, layer, state, track, threshold, _sign(sign), shown)
+        column = scores[key]
+        strength = np.abs(column) if kind == "scalar" else column
+        order = np.argsort(-np.where(np.isfinite(strength), strength, -np.inf), kind="stable")
+        return _json(
+            {
+                "track": track,
+                "kind": kind,
+                "by": key,
+                "transform": shown,
+                "threshold": threshold,
+                "sign": sign,
+                "units": order.tolist(),
+                "scores": {name: _finite(values[order]) for name, values in scores.items()},
+            }
+        )
+
+    @functools.lru_cache(maxsize=RANKINGS_CACHED)
+    def _ranking(
+        ds: str,
+        model: str,
+        layer: int,
+        state: str,
+        track: str,
+        threshold: float,
+        sign: int,
+        shown: str,
+    ) -> dict[str, np.ndarray]:
+        values = results.model(ds, model).values(layer, state)
+        target = results.text(ds).track(track)
+        if results.text(ds).tracks[track].binary:
+            return queries.rank_binary(values, target, threshold, sign, shown)
+        return queries.rank_scalar(values, target, shown)
+
+    @app.post("/api/{ds}/{model}/live")
+    def live_text(ds: str, model: str, request: LiveRequest) -> JSONResponse:
+        """The model's states (of ``layer``/``state``), top predictions and loss on the
+        posted text (``visrnn.explorer.live``); 429 while another runs on this model."""
+        store = results.model(ds, model)
+        _values(store, request.layer, state=request.state)
+        if len(request.text) > live.MAX_CHARS:
+            raise HTTPException(
+                400, f"live text of {len(request.text)} characters; at most {live.MAX_CHARS}"
+            )
+        if not request.text:
+            raise HTTPException(400, "type some text first")
+        text = results.text(ds)
+        if text.vocabulary is not None or "checkpoint" not in store.meta:
+            raise HTTPException(
+                404,
+                f"{model} has no checkpoint (an imported network's states): live text needs "
+                "a grid model of this pipeline",
+            )
+        lock = live_lock(ds, model)
+        if not lock.acquire(blocking=False):
+            raise HTTPException(
+                429, f"{model} is computing another live text; try again when it is done"
+            )
+        try:
+            ids = live.encode(request.text, text.meta["symbols"])
+            if (ds, model) not in models:
+                path = live.checkpoint_of(store.path, store.meta, results.roots)
+                models[ds, model] = live.load_model(path, store.meta)
+            answer = live.run(models[ds, model], ids, request.layer, request.state)
+        except live.LiveError as error:
+            raise HTTPException(error.status, str(error)) from None
+        finally:
+            lock.release()
+        return _json(
+            {
+                "layer": request.layer,
+                "state": request.state,
+                "transform": queries.default_transform(store.meta, request.layer, request.state),
+                "text": [int(b) for b in request.text.encode("utf-8")],
+                "units": int(answer.values.shape[0]),
+                "positions": int(answer.values.shape[1]),
+                "values": _finite(answer.values.astype(np.float32).reshape(-1), 3),
+                "top_ids": answer.top_ids.tolist(),
+                "top_p": [_finite(row, 3) for row in answer.top_p],
+                "loss": _finite(answer.loss),
+                "mean_loss": float(np.nanmean(answer.loss)) if len(answer.loss) > 1 else None,
+                "seconds": round(answer.seconds, 4),
+            }
+        )
+
     @app.get("/api/{ds}/{model}/range")
     def value_range(
         ds: str, model: str, layer: int, state: str, transform: Transform = None
@@ -531,11 +760,12 @@ def serve(
     results_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     host: str = DEFAULT_HOST,
     port: int = 8000,
+    tracks: Sequence[UserTrack] = (),
 ) -> None:
     """Run the explorer on ``host:port`` until interrupted."""
     import uvicorn
 
-    app = create_app(results_dir, host=host)
+    app = create_app(results_dir, host=host, tracks=tracks)
     roots = [results_dir] if isinstance(results_dir, str | os.PathLike) else results_dir
     served = ", ".join(str(Path(r).resolve()) for r in roots)
     print(f"visrnn explorer on http://{host}:{port}/ serving {served}")

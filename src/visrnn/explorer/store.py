@@ -332,6 +332,17 @@ class TextStore:
     def track(self, name: str) -> np.ndarray:
         return self._values[name]
 
+    def add_track(self, track: Track, values: np.ndarray) -> None:
+        """Serve one more track (a user's, ``visrnn.explorer.tracks``) beside the stored ones."""
+        if track.name in self.tracks:
+            raise ValueError(f"{self.path}: a track named {track.name!r} exists already")
+        if len(values) != self.num_positions:
+            raise ValueError(
+                f"track {track.name!r} has {len(values)} values for {self.num_positions} positions"
+            )
+        self.tracks[track.name] = track
+        self._values[track.name] = np.asarray(values, dtype=np.float32)
+
 
 class ModelStore:
     """One model's unit-major activations and predictions, memory-mapped."""

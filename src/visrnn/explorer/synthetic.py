@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visrnn.common.files import read_json
 from visrnn.explorer.store import TOP_K, Track, char_classes, write_model_arrays, write_text_store
 from visrnn.inside.signals import structural_signals
 
@@ -107,3 +108,63 @@ def write_synthetic_results(
             path.unlink()
         scratch.rmdir()
     return root
+
+
+def write_checkpoint_model(
+    root: str | os.PathLike[str],
+    model_id: str = "lstm-2L-tiny",
+    hidden: int = 16,
+    dataset: str = "syn",
+    seed: int = 0,
+) -> Path:
+    """A grid-shaped model with random weights over ``write_synthetic_results``'s text: its
+    checkpoint under ``root/{dataset}/checkpoints/{model_id}/best.pt`` and its explorer store,
+    dumped by the activation code and recording the checkpoint, as the pipeline writes one
+    (the live text's tests and benchmark). Returns the store's directory."""
+    import torch
+
+    from visrnn.data.splits import Vocab
+    from visrnn.inside.activations import iter_activations
+    from visrnn.models.checkpoints import save_checkpoint
+    from visrnn.models.grid import ModelSpec
+    from visrnn.models.recurrent import CharRNN, ModelConfig
+
+    root = Path(root)
+    explorer = root / dataset / "explorer"
+    text_store = read_json(explorer / "text" / "text.json")
+    vocab = Vocab(tuple(text_store["symbols"]))
+    ids = vocab.encode(np.load(explorer / "text" / "text.npy").tobytes())
+    spec = ModelSpec.parse(model_id)
+    torch.manual_seed(seed)
+    model = CharRNN(ModelConfig(spec.model_type, vocab.size, hidden, spec.num_layers))
+    model.init_uniform(0.5)
+    model.eval()
+    checkpoint = root / dataset / "checkpoints" / model_id / "best.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(checkpoint, model, model_id=model_id, vocab_sha256=vocab.sha256)
+    chunks = list(iter_activations(model, ids))
+    values = {
+        (layer, name): np.concatenate([c[layer][name][0].numpy() for c in chunks]).T
+        for layer in range(spec.num_layers)
+        for name in chunks[0][layer]
+    }
+    with torch.no_grad():
+        logits = model.decoder(torch.from_numpy(values[spec.num_layers - 1, "h"].T.copy()))
+        probs = logits.softmax(-1)
+        top_p, top_ids = probs.topk(TOP_K)
+        p_target = probs[torch.arange(len(ids) - 1), torch.from_numpy(ids[1:].astype(np.int64))]
+    store = explorer / "models" / model_id
+    write_model_arrays(
+        store,
+        model_id,
+        spec.model_type,
+        values,
+        top_ids.numpy(),
+        top_p.numpy(),
+        p_target.numpy(),
+        extra={
+            "vocab_sha256": vocab.sha256,
+            "checkpoint": os.path.relpath(checkpoint, store),
+        },
+    )
+    return store

@@ -18,14 +18,20 @@ const view = {
   ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
   hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
   modelB: "", layerB: 0, stateB: "", matched: false, tf: "", minlen: 1, maxlen: null,
+  q: "", rx: 0, ic: 0, rtrack: "", rby: "",
 };
-const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "minlen", "maxlen"];
+const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "minlen", "maxlen", "rx", "ic"];
 let valueRange = { max: 1, bounded: true }; // the shown state's range (/range)
 let datasets = {};
 let palette = { negative: [0.9, 0.22, 0.2], positive: [0.25, 0.45, 0.95] };
 let page = null; // what is shown: text, predictions, values (and valuesB)
 let hyp = null; // the last hypothesis answer
 let brushFrom = null;
+// The server's bounds and ranking keys (/api/datasets "limits").
+let limits = { live_max_chars: 4000, max_pattern: 200, rank_keys: { binary: ["f1"], scalar: ["pearson"] } };
+let searchFound = null; // the last search answer
+let ranking = null; // the last ranking answer
+let liveAnswer = null; // the last live-text answer
 
 // ---------------------------------------------------------------- URL state and requests
 
@@ -179,6 +185,14 @@ function fillSelects() {
   $("pos").value = view.pos; $("unit").value = view.unit; $("sort").value = view.sort;
   $("threshold").value = view.t; $("threshold-value").textContent = view.t;
   $("sign").value = String(view.sign); $("before").value = view.before; $("after").value = view.after;
+  const tracks = datasets[view.ds].tracks;
+  view.rtrack = fill($("rank-track"), tracks.map((t) => t.name), view.rtrack || view.track || (tracks[0] || {}).name);
+  const described = tracks.find((t) => t.name === view.rtrack);
+  const keys = limits.rank_keys[described && described.binary ? "binary" : "scalar"];
+  view.rby = fill($("rank-by"), keys, keys.includes(view.rby) ? view.rby : keys[0]);
+  $("pattern").maxLength = limits.max_pattern; $("pattern").value = view.q;
+  $("regex").checked = Boolean(view.rx); $("nocase").checked = Boolean(view.ic);
+  $("live-text").maxLength = limits.live_max_chars;
 }
 
 // ---------------------------------------------------------------- the main view
@@ -214,7 +228,7 @@ async function load() {
   $("threshold-range").textContent = valueRange.bounded ? `(${valueRange.transform}: 0 … 1)`
     : `(${valueRange.transform}: 0 … ${valueRange.max.toPrecision(3)}, the 99.9th percentile of |value|)`;
   page = { start: view.pos, stop, text, predictions, values, valuesB };
-  drawStrip(); drawTracks(); drawHeatmaps();
+  drawStrip(); drawTracks(); drawHeatmaps(); drawSearchMinimap(); drawRanking(); drawLive();
   if (view.hs !== null && view.he !== null) await runHypothesis(); else drawHypothesis();
   if (view.matched) await runMatch();
   await loadTop();
@@ -462,6 +476,157 @@ function drawMinimap(found) {
   canvas.onclick = (e) => { view.pos = Math.floor((e.offsetX / canvas.width) * n); load(); };
 }
 
+// ---------------------------------------------------------------- search
+
+function visible(text) { return text.replace(/\r?\n/g, "↵").replace(/\t/g, "→"); }
+function jumpTo(position) { view.pos = Math.max(0, position - Math.floor(WINDOW / 6)); }
+
+async function runSearch() {
+  const pattern = $("pattern").value;
+  if (!pattern) return;
+  view.q = pattern; view.rx = $("regex").checked ? 1 : 0; view.ic = $("nocase").checked ? 1 : 0;
+  writeURL();
+  searchFound = await api(`${view.ds}/search`,
+    { pattern, regex: Boolean(view.rx), case: !view.ic, limit: 200 });
+  $("search-count").textContent = `${searchFound.count}${searchFound.truncated ? "+" : ""} hits` +
+    (searchFound.count > searchFound.hits.length ? `, the first ${searchFound.hits.length} listed` : "") +
+    " (click one: go there; hypothesis: select it as the range)";
+  const list = $("hits");
+  list.innerHTML = "";
+  for (const hit of searchFound.hits) {
+    const li = document.createElement("li");
+    li.dataset.start = hit.start; li.dataset.stop = hit.stop;
+    const span = document.createElement("span"); span.className = "hit"; span.textContent = visible(hit.match);
+    li.append(visible(hit.before).padStart(40), span, visible(hit.after).padEnd(40), `  @${hit.start}`);
+    const seed = document.createElement("button");
+    seed.textContent = "hypothesis"; seed.className = "seed";
+    seed.title = "select this hit as the hypothesis's range";
+    seed.onclick = (e) => {
+      e.stopPropagation();
+      view.hs = hit.start; view.he = hit.stop; view.matched = false; view.drop = []; jumpTo(hit.start);
+      load().catch(() => {});
+    };
+    li.append(seed);
+    li.onclick = () => { jumpTo(hit.start); load().catch(() => {}); };
+    list.appendChild(li);
+  }
+  drawSearchMinimap();
+}
+
+function drawSearchMinimap() {
+  const canvas = $("search-minimap");
+  canvas.width = WINDOW * CELL;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#f8f8f8"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  if (!searchFound) return;
+  const n = searchFound.num_positions;
+  ctx.fillStyle = "#e80";
+  for (const s of searchFound.starts) ctx.fillRect((s / n) * canvas.width, 0, 1, canvas.height);
+  ctx.strokeStyle = "#00f";
+  ctx.strokeRect((view.pos / n) * canvas.width, 0, Math.max(2, (WINDOW / n) * canvas.width), canvas.height);
+  canvas.onclick = (e) => { view.pos = Math.floor((e.offsetX / canvas.width) * n); load().catch(() => {}); };
+}
+
+// ---------------------------------------------------------------- which units track this?
+
+async function runRank() {
+  view.rtrack = $("rank-track").value; view.rby = $("rank-by").value; writeURL();
+  $("rank-note").textContent = "ranking every unit…";
+  ranking = await api(`${view.ds}/${view.model}/rank`, {
+    layer: view.layer, state: view.state, track: view.rtrack, by: view.rby,
+    threshold: view.t, sign: view.sign, transform: valueRange.transform,
+  });
+  ranking.where = `${view.model} layer ${view.layer} ${view.state}`;
+  drawRanking();
+}
+
+function drawRanking() {
+  const table = $("ranking");
+  const head = table.tHead, body = table.tBodies[0];
+  head.innerHTML = ""; body.innerHTML = "";
+  if (!ranking) return;
+  const names = Object.keys(ranking.scores).filter((k) => !["predicted", "both"].includes(k));
+  $("rank-note").textContent = `${ranking.where} against ${ranking.track} (${ranking.kind}` +
+    (ranking.kind === "binary" ? `, on above ${ranking.sign > 0 ? "+" : "−"}${ranking.threshold} of ${ranking.transform}` : "") +
+    `), by ${ranking.by}; click a unit: colour the text by it; shift-click: pin it`;
+  const row = document.createElement("tr");
+  for (const name of ["rank", "unit", ...names]) {
+    const th = document.createElement("th"); th.textContent = name; row.appendChild(th);
+  }
+  head.appendChild(row);
+  ranking.units.slice(0, 20).forEach((unit, i) => {
+    const tr = document.createElement("tr");
+    tr.dataset.unit = unit;
+    if (unit === view.unit) tr.className = "current";
+    for (const value of [i + 1, unit, ...names.map((k) => ranking.scores[k][i])]) {
+      const td = document.createElement("td");
+      td.textContent = typeof value === "number" && !Number.isInteger(value) ? value.toFixed(3) : value ?? "n/a";
+      tr.appendChild(td);
+    }
+    tr.onclick = (e) => {
+      if (e.shiftKey) view.pins = view.pins.includes(unit) ? view.pins.filter((u) => u !== unit) : [...view.pins, unit];
+      else view.unit = unit;
+      load().catch(() => {});
+    };
+    body.appendChild(tr);
+  });
+}
+
+// ---------------------------------------------------------------- live text
+
+function liveReady() {
+  const meta = modelMeta();
+  if (datasets[view.ds].tokens || !meta.checkpoint) {
+    return `${view.model} has no checkpoint (${datasets[view.ds].tokens ? "an imported network's states" : "no model to run"}): live text needs a grid model of this pipeline`;
+  }
+  return "";
+}
+
+async function runLive() {
+  const why = liveReady();
+  if (why) { $("live-note").textContent = why; return; }
+  $("live-summary").textContent = "running…";
+  const response = await fetch(`/api/${view.ds}/${view.model}/live`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text: $("live-text").value, layer: view.layer, state: view.state }),
+  });
+  const body = await response.json();
+  if (!response.ok) { $("live-summary").textContent = ""; showError(`${response.status}: ${body.detail}`); return; }
+  showError("");
+  liveAnswer = { ...body, model: view.model, values: Float32Array.from(body.values, (v) => (v === null ? NaN : v)) };
+  drawLive();
+}
+
+function drawLive() {
+  const why = liveReady();
+  $("live-note").textContent = why || `${view.model}, from the start of the text (at most ${limits.live_max_chars} characters)`;
+  $("live-button").disabled = Boolean(why);
+  const strip = $("live-strip");
+  strip.innerHTML = "";
+  const a = liveAnswer;
+  if (!a || a.model !== view.model || a.layer !== view.layer || a.state !== view.state) {
+    $("live-heatmap").width = 0; $("live-heatmap").height = 0;
+    if (a) $("live-summary").textContent = "(run it again for this model, layer and state)";
+    return;
+  }
+  $("live-summary").textContent = `${a.positions} characters, loss ${a.mean_loss === null ? "n/a" : a.mean_loss.toFixed(3)} ` +
+    `nats per character, in ${(a.seconds * 1000).toFixed(0)} ms; layer ${a.layer} ${a.state}, unit ${view.unit}`;
+  const unit = Math.min(view.unit, a.units - 1);
+  a.text.forEach((byte, i) => {
+    const span = document.createElement("span");
+    const [g, control] = glyph(byte);
+    span.textContent = g; span.style.width = `${CELL}px`; span.dataset.i = i;
+    if (control) span.className = "ctl";
+    span.style.background = mainShade(a.values[unit * a.positions + i]);
+    const next = a.top_ids[i].map((id, k) => `${symbolName(id).padEnd(6)} ${(a.top_p[i][k] ?? 0).toFixed(3)}`);
+    span.title = `position ${i}, unit ${unit} = ${a.values[unit * a.positions + i].toFixed(3)}\n` +
+      `top-${next.length} next characters:\n${next.join("\n")}\nloss ${a.loss[i] === null ? "n/a" : a.loss[i].toFixed(3)}`;
+    strip.appendChild(span);
+  });
+  drawHeatmap($("live-heatmap"), { units: a.units, positions: a.positions, values: a.values },
+    document.createElement("span"), "", false, mainShade);
+}
+
 // ---------------------------------------------------------------- top examples
 
 async function loadTop() {
@@ -567,6 +732,13 @@ function bind() {
     runHypothesis().catch(() => {});
   });
   $("heatmap").onclick = heatmapClick;
+  $("search-button").onclick = () => runSearch().catch(() => {});
+  $("pattern").onkeydown = (e) => { if (e.key === "Enter") runSearch().catch(() => {}); };
+  $("rank-track").onchange = (e) => { view.rtrack = e.target.value; view.rby = ""; fillSelects(); writeURL(); };
+  $("rank-by").onchange = (e) => { view.rby = e.target.value; writeURL(); };
+  $("rank-button").onclick = () => runRank().catch(() => {});
+  $("rank-pin").onclick = () => { if (ranking) { view.pins = ranking.units.slice(0, 5); load().catch(() => {}); } };
+  $("live-button").onclick = () => runLive().catch(() => {});
 }
 
 async function main() {
@@ -576,10 +748,12 @@ async function main() {
     const body = await api("datasets");
     datasets = body.datasets;
     if (body.palette) palette = body.palette;
+    if (body.limits) limits = body.limits;
     if (!Object.keys(datasets).length) { showError("no explorer outputs in this results directory: run snakemake first"); return; }
     if (!(view.ds in datasets)) view.ds = "";
     if (view.ds && !(view.model in datasets[view.ds].models)) view.model = "";
     await load();
+    if (view.q) await runSearch();
     document.body.dataset.ready = "1";
   } catch (e) {
     document.body.dataset.ready = "1";
