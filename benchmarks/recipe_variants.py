@@ -143,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{args.workdir}: this compares the runs of a grid of one dropout")
     runs: list[tuple[str, str, Path]] = []  # (label, model id, run directory)
     for model_id in [args.model, *args.compare]:
-        run = plan.grid_runs(config, model_id)[0]
+        directory = args.workdir / plan.grid_runs(config, model_id)[0].directory(ds, results.name)
+        if model_id == args.model and not (directory / "best.pt").exists():
+            print(f"{directory}: not trained yet; drawing the variants without it")
+            continue
         label = f"{model_id}, {DEFAULTS}" if model_id == args.model else model_id
-        runs.append((label, model_id, args.workdir / run.directory(ds, results.name)))
+        runs.append((label, model_id, directory))
     for variant in args.variant:
         started = time.perf_counter()
         run = train_variant(config, args.workdir, ds, args.model, variant, args.out)
