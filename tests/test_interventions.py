@@ -4,10 +4,14 @@ LSTM whose one cell tracks quotes shows what silencing and clamping it do."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from visrnn import cli
 from visrnn.data.splits import Vocab
 from visrnn.figures.oracles import TextWords
 from visrnn.inside.ablation import (
@@ -28,6 +32,7 @@ from visrnn.inside.interventions import (
 )
 from visrnn.inside.sampling import sample
 from visrnn.inside.signals import structural_signals
+from visrnn.models.checkpoints import save_checkpoint
 from visrnn.models.recurrent import CharRNN, ModelConfig
 from visrnn.scoring.evaluation import score_sequence
 from visrnn.scoring.scores import scores_for_test_split
@@ -258,3 +263,53 @@ def test_sampling_refuses_what_the_model_cannot_read() -> None:
         sample(model, QUOTE_VOCAB, b"a", 10, clamps=[Clamp(0, "c", 5, 1.0)])
     with pytest.raises(ValueError, match="temperature"):
         sample(model, QUOTE_VOCAB, b"a", 10, temperature=-1)
+
+
+def _results_with_quote_model(root: Path) -> Path:
+    """A results folder as the pipeline lays it out, holding the quote model as lstm-1L-q."""
+    QUOTE_VOCAB.save(root / "results" / "wp" / "data" / "vocab.json")
+    path = root / "results" / "wp" / "models" / "lstm-1L-q" / "best.pt"
+    path.parent.mkdir(parents=True)
+    save_checkpoint(path, quote_model(), model_id="lstm-1L-q", vocab_sha256=QUOTE_VOCAB.sha256)
+    return path
+
+
+def test_visrnn_sample_prints_the_prime_and_a_repeatable_sample(tmp_path, capsys) -> None:
+    checkpoint = _results_with_quote_model(tmp_path)
+    args = ["sample", str(checkpoint), "--prime", "aa", "--length", "40", "--seed", "3"]
+    assert cli.main(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("aa") and len(first) == 2 + 40 + 1
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == first
+    assert cli.main([*args, "--clamp", "0:c:0=1"]) == 0
+    assert capsys.readouterr().out[2:].count("b") > 30
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--prime", "a%a"], r"1 character\(s\) outside the model's vocabulary: %"),
+        (["--clamp", "0:c:9=1"], "unit 9 out of range; layers have 2 units"),
+        (["--clamp", "0:x:1=1"], "a lstm has no state 'x'"),
+        (["--clamp", "0:c:1"], "expected LAYER:STATE:UNIT=VALUE"),
+        (["--model", "gru-1L-q"], "holds lstm-1L-q"),
+    ],
+)
+def test_visrnn_sample_says_what_is_wrong(tmp_path, capsys, extra, message) -> None:
+    checkpoint = _results_with_quote_model(tmp_path)
+    assert cli.main(["sample", str(checkpoint), "--length", "5", *extra]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_visrnn_sample_needs_a_vocabulary_it_can_find(tmp_path, capsys) -> None:
+    checkpoint = _results_with_quote_model(tmp_path)
+    moved = tmp_path / "elsewhere" / "best.pt"
+    moved.parent.mkdir()
+    checkpoint.rename(moved)
+    assert cli.main(["sample", str(moved)]) == 2
+    assert "give its model id with --model" in capsys.readouterr().err
+    assert cli.main(["sample", str(moved), "--model", "lstm-1L-q"]) == 2
+    assert "give the vocabulary of its dataset with --vocab" in capsys.readouterr().err
+    vocab = tmp_path / "results" / "wp" / "data" / "vocab.json"
+    assert cli.main(["sample", str(moved), "--model", "lstm-1L-q", "--vocab", str(vocab)]) == 0
