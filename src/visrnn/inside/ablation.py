@@ -73,7 +73,7 @@ class Ablation:
     layer: int
     state: str
     unit: int
-    correlation: float  # the cell's r with the signal, from the ranking (NaN for a control)
+    correlation: float | None  # the cell's r with the signal, from the ranking; None: control
     silence: str
 
     def clamps(self, means: Mapping[tuple[int, str], np.ndarray] | None = None) -> list:
@@ -114,7 +114,7 @@ def ablations(
                 )
             )
             chosen.append(
-                Ablation(row["signal"], "control", layer, row["activation"], control, np.nan, mode)
+                Ablation(row["signal"], "control", layer, row["activation"], control, None, mode)
             )
     return chosen
 
