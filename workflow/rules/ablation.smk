@@ -18,6 +18,7 @@ rule ablation:
         "../../envs/pytorch.yaml"
     threads: 1  # batch-1 recurrence: more threads only wait on each other
     resources:
+        gpu=1,
         mem_mb=2000,
         runtime=600,
     params:

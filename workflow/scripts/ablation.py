@@ -3,6 +3,7 @@ control, and rescore the test split (tables/ablation.csv, figures/ablation.png).
 
 from pathlib import Path
 
+from visrnn.common.devices import acquire_device
 from visrnn.common.files import read_table, write_csv
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
@@ -24,20 +25,23 @@ with script(snakemake) as log:
     lstm = best_model(read_table(snakemake.input.test_losses), "lstm")
     vocab = Vocab.load(snakemake.input.vocab)
     checkpoint = next(p for p in snakemake.input.checkpoints if Path(p).parent.name == lstm)
-    model, _ = load_checkpoint(checkpoint, model_id=lstm, vocab_sha256=vocab.sha256)
     scores_path = next(p for p in snakemake.input.scores if Path(p).stem == lstm)
     intact, reference = read_comparable([scores_path, snakemake.input.reference])
     test_ids = load_split(snakemake.input.test)
     require_test_split(intact, test_ids, scores_path, snakemake.input.test)
     text = vocab.decode(test_ids)
-    chosen = ablations(
-        read_table(snakemake.input.ranking),
-        model.config.hidden_size,
-        snakemake.params.silence,
-        snakemake.params.seed,
-    )
-    log.info("%s: %d ablations over %d test positions", lstm, len(chosen), len(test_ids) - 1)
-    base, ablated = ablate(model, intact, test_ids, chosen)
+    with acquire_device() as slot:
+        model, _ = load_checkpoint(
+            checkpoint, slot.device, model_id=lstm, vocab_sha256=vocab.sha256
+        )
+        chosen = ablations(
+            read_table(snakemake.input.ranking),
+            model.config.hidden_size,
+            snakemake.params.silence,
+            snakemake.params.seed,
+        )
+        log.info("%s: %d ablations over %d test positions", lstm, len(chosen), len(test_ids) - 1)
+        base, ablated = ablate(model, intact, test_ids, chosen)
     log.info(
         "%s: loss %.5f step by step, %.5f in its eval scores (fused kernels)",
         lstm,
