@@ -271,7 +271,8 @@ def plot_ablation(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str
                 width,
                 color=color,
                 hatch=hatch,
-                edgecolor="white",
+                edgecolor="black",
+                linewidth=0.4,
                 label=f"{role}, signal {subset}",
             )
         ax.axhline(0.0, color="black", linewidth=0.6)
