@@ -144,7 +144,11 @@ def test_final_outputs_of_the_demo() -> None:
     for path in only:
         other = path.replace("/lk/", "/wp/") if "/lk/" in path else path.replace("/wp/", "/lk/")
         assert path in outputs and other not in outputs
-    assert len(outputs) == 2 * 20 + 3 + 2
+    for ds in ("wp", "lk"):  # the best LSTM is dumped whole: its cells are silenced
+        assert {f"results/{ds}/tables/ablation.csv", f"results/{ds}/figures/ablation.png"} <= set(
+            outputs
+        )
+    assert len(outputs) == 2 * 22 + 3 + 2
 
 
 def test_scorecard_tables_follow_the_conditions() -> None:
@@ -307,3 +311,28 @@ def test_the_presets_write_every_default_that_could_move(path: str) -> None:
     assert config["baselines"]["ngram"]["n"] == written["baselines"]["ngram"]["n"]
     for key in ("epochs", "epoch_fractions"):
         assert config["analysis"]["dynamics"][key] == written["analysis"]["dynamics"][key]
+
+
+def test_ablation_runs_where_the_best_lstm_is_dumped_whole() -> None:
+    config = settled(SMALL)
+    assert plan.ablation_datasets(config) == ["wp", "lk"]
+    assert config["analysis"]["ablation"] == {"silence": ["zero", "mean"], "seed": 0}
+    inputs = plan.ablation_inputs(config, "wp")
+    assert inputs["ranking"] == "results/wp/tables/cell_ranking.csv"
+    assert inputs["checkpoints"] == [
+        plan.checkpoint("wp", model) for model in plan.model_ids(config, ["lstm"])
+    ]
+    assert inputs["reference"] == plan.eval_scores("wp", plan.ngram_id(3))
+    assert "ngrams" not in inputs  # no oracle datasets: no Figure 6 categories
+    oracles = copy.deepcopy(SMALL)
+    oracles["analysis"] = {"oracles": {"datasets": ["wp"]}}
+    config = settled(oracles)
+    assert plan.ablation_inputs(config, "wp")["ngrams"] == [
+        plan.eval_scores("wp", plan.ngram_id(n)) for n in config["analysis"]["oracles"]["ngram"]
+    ]
+    assert "ngrams" not in plan.ablation_inputs(config, "lk")
+    gru_only = copy.deepcopy(SMALL)
+    gru_only["activations"] = {"full_test": ["gru"]}
+    config = settled(gru_only)
+    assert plan.ablation_datasets(config) == []
+    assert not [path for path in plan.final_outputs(config) if "ablation" in path]

@@ -18,6 +18,7 @@ import yaml
 from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_config
 
 from visrnn.common.files import read_table
+from visrnn.inside.ablation import ABLATION_COLUMNS
 from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_scores
 from visrnn.training.loop import batches_per_epoch
@@ -133,6 +134,56 @@ def test_demo_peels_every_lstm_error_of_wp_with_the_oracles(demo_run: Path) -> N
     assert comparison[-1]["family"] == "total"
     assert (results / "benchmarks" / "error_oracles.tsv").is_file()
     assert not (demo_run / "results" / "lk" / "tables" / "oracles.csv").exists()
+
+
+def test_demo_ablation_silences_each_signals_top_cell_and_a_control(demo_run: Path) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        rows = read_table(results / "tables" / "ablation.csv")
+        assert tuple(rows[0]) == ABLATION_COLUMNS
+        lstm = best_model(read_table(results / "tables" / "test_losses.csv"), "lstm")
+        ranking = read_table(results / "tables" / "cell_ranking.csv")
+        top = {row["signal"]: row for row in ranking if row["rank"] == 1}
+        ranked = {(row["layer"], row["unit"]) for row in ranking}
+        intact = read_scores(results / "eval" / f"{lstm}.parquet")
+        assert {row["model"] for row in rows} == {lstm}
+        assert {row["silence"] for row in rows} == {"zero", "mean"}
+        assert {row["signal"] for row in rows} == set(top)
+        for row in rows:
+            cell = top[row["signal"]]
+            assert row["layer"] == cell["layer"] and row["state"] == "c"
+            if row["role"] == "cell":
+                assert row["unit"] == cell["unit"]
+            else:
+                assert row["role"] == "control" and (row["layer"], row["unit"]) not in ranked
+            if row["group"] == "overall":
+                # The step-by-step intact model is the eval's (fused kernels), to rounding.
+                assert row["positions"] == len(intact.target)
+                assert abs(row["loss"] - intact.loss) < 1e-4
+                assert row["errors"] == int((intact.p_target < 0.5).sum())
+            if row["group"] != "category":
+                assert row["delta_loss"] == pytest.approx(row["ablated_loss"] - row["loss"])
+        for signal in top:
+            on, off = (
+                next(
+                    r for r in rows
+                    if (r["signal"], r["role"], r["silence"], r["group"], r["subset"])
+                    == (signal, "cell", "zero", "signal", subset)
+                )
+                for subset in ("on", "off")
+            )  # fmt: skip
+            assert on["positions"] + off["positions"] == len(intact.target)
+        categories = [row for row in rows if row["group"] == "category"]
+        if ds in config["analysis"]["oracles"]["datasets"]:
+            first = [r for r in categories if (r["signal"], r["role"], r["silence"]) == (
+                rows[0]["signal"], "cell", "zero")]  # fmt: skip
+            assert sum(r["errors"] for r in first) == int((intact.p_target < 0.5).sum())
+            assert {r["subset"] for r in first} >= {"ngram", "remaining"}
+        else:
+            assert not categories
+        assert (results / "figures" / "ablation.png").read_bytes()[:4] == b"\x89PNG"
+        assert (results / "benchmarks" / "ablation.tsv").is_file()
 
 
 def test_demo_dynamics_snapshots_span_the_configured_epochs_on_each_dataset(
@@ -257,6 +308,7 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["error_oracles"] == 1  # on War and Peace only
     # The explorer: the best model of each type, whole test split, on each dataset.
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
+    assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
 
 
 def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, tmp_path) -> None:
@@ -271,6 +323,7 @@ def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, t
     assert jobs["dynamics_snapshots"] == 2 and jobs["error_oracles"] == 1
     assert jobs["closing_brace"] == 1
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
+    assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
     assert jobs["scorecard"] == 1
 
 

@@ -216,6 +216,12 @@ def full_test_types(config: Mapping[str, Any]) -> list[str]:
     return [t for t in config["activations"]["full_test"] if t in config["grid"]["types"]]
 
 
+def ablation_datasets(config: Mapping[str, Any]) -> list[str]:
+    """Datasets whose best LSTM's ranked cells are silenced (tables/ablation.csv): all, when
+    the best LSTM is dumped over the whole test split (activations.full_test)."""
+    return datasets(config) if "lstm" in full_test_types(config) else []
+
+
 def dynamics_model(config: Mapping[str, Any]) -> str | None:
     """The grid LSTM whose first epochs are snapshotted (Figure 5), if any."""
     return config.get("analysis", {}).get("dynamics", {}).get("model")
@@ -422,6 +428,28 @@ def explorer_model_inputs(config: Mapping[str, Any], ds: str, model: str) -> dic
     return inputs
 
 
+def ablation_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """What the ablation of a dataset reads: the LSTMs' checkpoints and scores (the best one
+    is chosen by test loss, as for its dump), the ranked cells, the reference n-gram's scores
+    and, on an oracle dataset, what the Figure 6 categories read."""
+    lstms = model_ids(config, ["lstm"])
+    inputs: dict[str, Any] = {
+        "test_losses": table(ds, "test_losses"),
+        "ranking": table(ds, "cell_ranking"),
+        "checkpoints": [checkpoint(ds, model) for model in lstms],
+        "scores": [eval_scores(ds, model) for model in lstms],
+        "reference": eval_scores(ds, ngram_id(reference_ngram(config))),
+        "test": data_file(ds, "test.npy"),
+        "vocab": data_file(ds, "vocab.json"),
+    }
+    if ds in oracle_datasets(config):
+        inputs["train"] = data_file(ds, "train.npy")
+        inputs["ngrams"] = [
+            eval_scores(ds, ngram_id(n)) for n in config["analysis"]["oracles"]["ngram"]
+        ]
+    return inputs
+
+
 def seed_draws(config: Mapping[str, Any], ds: str) -> dict[str, str]:
     """Per shuffle seed, the reference n-gram's scores (``scores_{seed}``) and the corpus
     file list (``files_{seed}``); the configured seed's are the main run's."""
@@ -481,6 +509,8 @@ def final_outputs(config: Mapping[str, Any]) -> list[str]:
         # The explorer's copies of the best model of each full_test type; any other grid
         # model's is one target away: results/{ds}/explorer/models/{model}
         outputs += [explorer_model(ds, best_id(t)) for t in full_test_types(config)]
+        if ds in ablation_datasets(config):
+            outputs += [table(ds, "ablation"), figure(ds, "ablation.png")]
         if config["datasets"][ds]["code"]:
             outputs.append(table(ds, "closing_brace"))
         if dynamics_model(config):

@@ -61,6 +61,7 @@ REPORT_SECTIONS = {
     "figure4": "Figure 4: errors",
     "figure5": "Figure 5: long-range dependencies",
     "figure6": "Figure 6: error oracles",
+    "ablation": "Ablation: what a cell is worth",
     "scorecard": "Scorecard: this run against the paper",
 }
 
@@ -183,6 +184,10 @@ def get_best_of_type_sources(wildcards):
 
 def get_explorer_model_sources(wildcards):
     return plan.explorer_model_inputs(config, wildcards.ds, wildcards.model)
+
+
+def get_ablation_inputs(wildcards):
+    return plan.ablation_inputs(config, wildcards.ds)
 
 
 def get_explorer_oracles(wildcards):

@@ -1,7 +1,8 @@
-"""The ``visrnn`` command: ``visrnn status``, ``summary``, ``scorecard``, ``explore``.
+"""The ``visrnn`` command: ``visrnn status``, ``summary``, ``scorecard``, ``sample``,
+``explore``.
 
-The features of the first two live beside it (``status``, ``summary``); the explorer is its
-own subpackage.
+The features of status, summary and sample live beside it (``status``, ``summary``,
+``sample``); the scorecard's in ``visrnn.scorecard``; the explorer is its own subpackage.
 
 Each subcommand is one entry of ``COMMANDS``: a help line, a function adding its arguments
 and a function running it, which returns the exit status. Add a subcommand by adding an
@@ -118,6 +119,61 @@ def _scorecard(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         write_scorecard(args.out / "scorecard.csv", args.out / "scorecard.md", rows)
         print(f"wrote {args.out / 'scorecard.csv'} and {args.out / 'scorecard.md'}")
+
+
+def _sample_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "checkpoint",
+        type=Path,
+        help="a grid model's checkpoint, e.g. results/wp/models/lstm-2L-130k/best.pt",
+    )
+    parser.add_argument(
+        "--prime", default="", help="text the model reads first (default: none; then the "
+        "first character is drawn uniformly, as char-rnn does)"
+    )  # fmt: skip
+    parser.add_argument("--length", type=int, default=2000, help="default: %(default)s")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="softmax temperature; 0 takes the most likely character (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=123, help="default: %(default)s")
+    parser.add_argument(
+        "--clamp",
+        action="append",
+        default=[],
+        metavar="LAYER:STATE:UNIT=VALUE",
+        help="hold a unit at a value while sampling, e.g. 0:c:17=1 (layer 0, cell state, "
+        "unit 17); STATE is c (LSTM) or h; repeatable",
+    )
+    parser.add_argument("--model", help="the checkpoint's model id (default: from its folder)")
+    parser.add_argument(
+        "--vocab",
+        type=Path,
+        help="its dataset's vocab.json (default: data/vocab.json in a folder above it)",
+    )
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from visrnn.cli.sample import sample_text
+
+    try:
+        text = sample_text(
+            args.checkpoint,
+            prime=args.prime.encode(),
+            length=args.length,
+            temperature=args.temperature,
+            seed=args.seed,
+            clamps=args.clamp,
+            model_id=args.model,
+            vocab_path=args.vocab,
+        )
+    except (ValueError, FileNotFoundError) as error:
+        print(f"visrnn sample: {error}", file=sys.stderr)
+        return 2
+    sys.stdout.buffer.write(text + b"\n")
+    sys.stdout.flush()
     return 0
 
 
@@ -185,6 +241,11 @@ COMMANDS: dict[str, Command] = {
         "the scorecard of a run so far: every claim its tables check (the rest 'not run')",
         _scorecard_arguments,
         _scorecard,
+    ),
+    "sample": Command(
+        "text written by a checkpoint (char-rnn's sample.lua), optionally with units clamped",
+        _sample_arguments,
+        _sample,
     ),
     "explore": Command(
         "the explorer: hypothesis, match and annotations over the activation dumps",
