@@ -119,6 +119,7 @@ def _scorecard(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         write_scorecard(args.out / "scorecard.csv", args.out / "scorecard.md", rows)
         print(f"wrote {args.out / 'scorecard.csv'} and {args.out / 'scorecard.md'}")
+    return 0
 
 
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
