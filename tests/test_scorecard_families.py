@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from visrnn import plan
 from visrnn.scorecard.claims import scorecard_rows
 from visrnn.scorecard.paper import PAPER
 from visrnn.scorecard.tables import Run
@@ -25,6 +28,7 @@ from visrnn.scorecard.verdicts import NOT_COMPARABLE, NOT_REPRODUCED, REPRODUCED
 MODELS = [(t, layers) for t in ("rnn", "lstm", "gru") for layers in (1, 2)]
 #: Paper-like losses at 50K: the gated models ahead of the RNN, two layers ahead of one.
 LOSSES = {"rnn": 1.50, "lstm": 1.40, "gru": 1.41}
+REPO = Path(__file__).resolve().parents[1]
 OTHER_KERNEL = "4f0ca805bfad239494a5d0b81689d340fa500ef3e1323f127f12fb8ea84a0744"
 
 #: The claims of this kind on each dataset of the showcase.
@@ -308,3 +312,16 @@ def test_n_nn_with_one_hidden_size_is_not_cross_validated():
     rows = showcase_run(config=config)
     assert "20 epochs (paper 50)" in rows["baselines.wp.large_n"]["note"]
     assert rows["loss.wp.depth"]["verdict"] == REPRODUCED  # the grid's recipe is untouched
+
+
+@pytest.mark.parametrize("preset", ["showcase/config.yaml", ".test/config.yaml", "config.yaml"])
+def test_the_scorecard_rule_s_part_of_a_config_is_all_its_checks_read(preset):
+    """The rule passes ``plan.scorecard_config``: every claim computes from it (no section a
+    check reads is left out)."""
+    config = yaml.safe_load((REPO / preset).read_text())
+    plan.settle_config(config)
+    tables = {
+        (ds, name): table for ds in ("wp", "lk") for name, table in _dataset_tables(ds).items()
+    }
+    rows = scorecard_rows(Run.of(plan.scorecard_config(config), tables))
+    assert {row["id"] for row in rows} >= set(FAMILY_CLAIMS)

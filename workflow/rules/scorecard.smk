@@ -14,9 +14,7 @@ rule scorecard:
         "../../envs/analysis.yaml"
     params:
         tables=plan.scorecard_tables(config),
-        config={
-            key: config[key] for key in ("datasets", "grid", "training", "analysis")
-        },
+        config=plan.scorecard_config(config),
     script:
         "../scripts/scorecard.py"
 
