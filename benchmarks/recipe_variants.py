@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import yaml
 
@@ -40,6 +39,7 @@ from visrnn.models.checkpoints import load_checkpoint
 from visrnn.models.grid import ModelSpec
 from visrnn.models.recurrent import grid_model
 from visrnn.scoring.evaluation import score_sequence
+from visrnn.scoring.scores import scores_for_test_split
 from visrnn.training.loop import train_run, training_config
 
 DEFAULTS = "the run's recipe"
@@ -78,13 +78,16 @@ def settled_config(workdir: Path) -> dict[str, Any]:
     return config
 
 
-def test_loss(checkpoint: Path, model_id: str, vocab: Vocab, test_path: Path, gru: str) -> float:
-    """Mean test loss in nats of a checkpoint, state carried over the whole split."""
+def test_loss(
+    checkpoint: Path, model_id: str, ds: str, vocab: Vocab, test_path: Path, gru: str
+) -> float:
+    """Test loss of a checkpoint as evaluate_model scores it (state carried over the split)."""
     model, _ = load_checkpoint(
         checkpoint, "cpu", model_id=model_id, vocab_sha256=vocab.sha256, gru_variant=gru
     )
-    p_target, _ = score_sequence(model, load_split(test_path), torch.device("cpu"))
-    return float(-np.log(np.maximum(p_target, np.finfo(np.float32).tiny)).mean())
+    test_ids = load_split(test_path)
+    p_target, argmax = score_sequence(model, test_ids, torch.device("cpu"))
+    return scores_for_test_split(model_id, ds, vocab.sha256, test_ids, p_target, argmax).loss
 
 
 def train_variant(
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     curves, losses = [], []
     for label, model_id, run in runs:
         log = read_table(run / "train_log.csv")
-        loss = test_loss(run / "best.pt", model_id, vocab, test_path, gru)
+        loss = test_loss(run / "best.pt", model_id, ds, vocab, test_path, gru)
         best = min(log, key=lambda row: row["val_loss"])
         losses.append(
             {
