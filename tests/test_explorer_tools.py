@@ -151,6 +151,39 @@ def test_ranking_matches_the_textbook_measures(results) -> None:
         assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, depth)[0], abs=1e-9)
 
 
+@pytest.mark.parametrize("share", [0.03, 0.7])  # the track's positions read, or the rest
+def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
+    """NaN positions and positions past the track's end take no part; a dense track, a given
+    ``value_counts``, infinite values, -0 and +0 all give the textbook measures."""
+    rng = np.random.default_rng(7)
+    values = (rng.standard_normal((5, 3000)) * 3).astype(np.float16)
+    values[1, :40] = np.inf  # float16 overflow of an unbounded state
+    values[2, ::7] = -0.0
+    values[2, 1::7] = 0.0
+    track = (rng.random(2900) < share).astype(np.float64)  # 100 positions short
+    track[rng.choice(2900, 300, replace=False)] = np.nan
+    kept = np.flatnonzero(np.isfinite(track))
+    counts = queries.value_counts(values)
+    binary = queries.rank_binary(values, track, 0.5, 1, "tanh", counts=counts)
+    counted_here = queries.rank_binary(values, track, 0.5, 1, "tanh")
+    for key, column in binary.items():
+        np.testing.assert_array_equal(column, counted_here[key])
+    scalar_track = np.where(np.isfinite(track), rng.standard_normal(2900), np.nan)
+    scalar = queries.rank_scalar(values, scalar_track, "none", counts=counts)
+    for unit in range(5):
+        x = values[unit, kept].astype(np.float64)
+        inside = track[kept] > 0.5
+        ordered = np.where(np.isinf(x), 1e6, x)  # sklearn refuses infinities; same order
+        assert binary["auroc"][unit] == pytest.approx(roc_auc_score(inside, ordered))
+        on = np.tanh(x) > 0.5
+        assert binary["both"][unit] == (on & inside).sum()
+        assert binary["predicted"][unit] == on.sum()
+        finite, y = np.isfinite(x), scalar_track[kept]
+        # Pearson over the unit's finite values; Spearman over all, infinities ranked highest
+        assert scalar["pearson"][unit] == pytest.approx(pearsonr(x[finite], y[finite])[0])
+        assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
+
+
 def test_the_planted_unit_ranks_first_against_the_quotes(client) -> None:
     params = {"layer": 0, "state": "h", "track": "in_double_quotes", "threshold": 0.5}
     body = client.get(f"/api/syn/{LSTM}/rank", params=params).json()

@@ -19,9 +19,8 @@ strided slice: neither grows with the number of positions beyond the bytes it to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -354,7 +353,7 @@ def scores_of(both: np.ndarray, predicted: np.ndarray, actual: int) -> dict[str,
 # --- which units track this? ---------------------------------------------------------------
 
 #: Units whose rows are read and counted together when ranking (bounds the working memory:
-#: one block of this many full rows, and their histograms).
+#: one block of this many rows, and their counts).
 RANK_BLOCK = 16
 #: Every float16 value, by bit pattern, in float64 (NaN patterns included).
 _HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float64)
@@ -365,77 +364,128 @@ _ORDER = np.argsort(np.where(np.isnan(_HALF), np.inf, _HALF), kind="stable")[
 ]
 _NEGATIVE_ZERO, _POSITIVE_ZERO = 0x8000, 0x0000
 _ORDER = _ORDER[_ORDER != _NEGATIVE_ZERO]
+#: Each float16 value in increasing order (the columns of ``value_counts``).
+ORDERED_VALUES = _HALF[_ORDER]
 
 
 def _per_value(
-    rows: np.ndarray,
-    keep: np.ndarray | None,
-    inside: np.ndarray | None,
-    weights: Sequence[np.ndarray] = (),
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """Per row, over its positions ``keep`` (None: all), in increasing order of value (float16
-    values, NaN left out): the count of each value, the count among the kept positions
-    ``inside`` (None: not counted), and the sum of each of ``weights`` (one per kept
-    position) over each value's positions. Each row's bit patterns are made indices once and
-    counted by ``np.bincount``."""
-    bits = np.ascontiguousarray(rows, dtype=np.float16).view(np.uint16)
-    units, size = bits.shape[0], len(_ORDER)
-    counts = np.empty((units, size))
-    inside_counts = None if inside is None else np.empty((units, size))
-    sums = np.empty((units, len(weights), size))
-
-    def ordered(found: np.ndarray) -> np.ndarray:
-        found[_POSITIVE_ZERO] += found[_NEGATIVE_ZERO]
-        return found[_ORDER]
-
-    for unit in range(units):
-        index = bits[unit].astype(np.intp)
-        if keep is not None:
-            index = index[keep]
-        counts[unit] = ordered(np.bincount(index, minlength=2**16))
-        if inside_counts is not None:
-            inside_counts[unit] = ordered(np.bincount(index[inside], minlength=2**16))
-        for k, weight in enumerate(weights):
-            sums[unit, k] = ordered(np.bincount(index, weights=weight, minlength=2**16))
-    return counts, inside_counts, sums
+    values: np.ndarray, at: np.ndarray | None, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Per row of ``values``, over the positions ``at`` (None: all), in increasing order of
+    value (the columns of ``ORDERED_VALUES``): the count of each float16 value, or the sum of
+    ``weights`` (one per position of ``at``) over its positions. One ``np.bincount`` of each
+    row's bit patterns (about 1.5 ns a value here; offsetting a block's rows into one call,
+    or casting the patterns to indices first, measured slower)."""
+    out = np.empty((values.shape[0], len(_ORDER)), dtype=np.int64 if weights is None else float)
+    for start in range(0, values.shape[0], RANK_BLOCK):
+        rows = values[start : start + RANK_BLOCK]
+        bits = np.ascontiguousarray(rows if at is None else rows[:, at], dtype=np.float16)
+        for k, row in enumerate(bits.view(np.uint16)):
+            found = np.bincount(row, weights=weights, minlength=2**16)
+            found[_POSITIVE_ZERO] += found[_NEGATIVE_ZERO]
+            out[start + k] = found[_ORDER]
+    return out
 
 
-def _by_block(values: np.ndarray, measure: Any) -> dict[str, np.ndarray]:
-    """``measure(rows)`` of each block of ``RANK_BLOCK`` rows, joined: only one block's rows
-    and per-value counts are in memory at a time."""
-    parts = [measure(values[u : u + RANK_BLOCK]) for u in range(0, values.shape[0], RANK_BLOCK)]
+def value_counts(values: np.ndarray) -> np.ndarray:
+    """(units, values) count of each float16 value of each unit over every position.
+
+    What every ranking of a layer and state starts from: the server keeps it, so a ranking
+    against another track or at another threshold reads only the positions it must."""
+    return _per_value(values, None)
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """How to count over a subset of positions: over ``read`` itself, or (``complement``) as
+    the counts over the whole set minus those over ``read``, whichever reads fewer."""
+
+    read: np.ndarray | None  # None: every position
+    complement: bool = False
+
+    @classmethod
+    def of(cls, at: np.ndarray, within: np.ndarray | None, positions: int) -> _Subset:
+        """Positions ``at``, a subset of ``within`` (None: all ``positions``)."""
+        size = positions if within is None else len(within)
+        if len(at) == size:
+            return cls(within)
+        if len(at) <= size - len(at):
+            return cls(at)
+        whole = np.arange(positions) if within is None else within
+        return cls(np.setdiff1d(whole, at, assume_unique=True), complement=True)
+
+    def counts(self, rows: np.ndarray, whole: np.ndarray | None) -> np.ndarray:
+        """Counts of ``rows`` over the subset; ``whole``: theirs over the whole set."""
+        if self.read is None:
+            return whole if whole is not None else _per_value(rows, None)
+        if not self.complement:
+            return _per_value(rows, self.read)
+        return (whole if whole is not None else _per_value(rows, None)) - _per_value(
+            rows, self.read
+        )
+
+
+def _kept(track: np.ndarray, positions: int) -> tuple[np.ndarray, np.ndarray | None, _Subset]:
+    """The track over the values' positions (NaN past its end), the positions where it is
+    finite, the ones a ranking counts (None: all), and how to count over them."""
+    labels = np.full(positions, np.nan)
+    size = min(positions, len(track))
+    labels[:size] = np.asarray(track[:size], dtype=np.float64)
+    kept = np.flatnonzero(np.isfinite(labels))
+    return labels, None if len(kept) == positions else kept, _Subset.of(kept, None, positions)
+
+
+def _by_block(
+    values: np.ndarray,
+    counts: np.ndarray | None,
+    measure: Callable[[np.ndarray, np.ndarray | None], dict[str, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """``measure(rows, their counts or None)`` of each block of ``RANK_BLOCK`` rows, joined:
+    only one block's rows and per-value counts are in memory at a time."""
+    parts = [
+        measure(values[u : u + RANK_BLOCK], None if counts is None else counts[u : u + RANK_BLOCK])
+        for u in range(0, values.shape[0], RANK_BLOCK)
+    ]
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
 def rank_binary(
-    values: np.ndarray, track: np.ndarray, threshold: float, sign: int = 1, transform: str = "none"
+    values: np.ndarray,
+    track: np.ndarray,
+    threshold: float,
+    sign: int = 1,
+    transform: str = "none",
+    counts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """How well each unit on its own predicts a binary track (> 0.5; NaN positions left out).
+    """How well each unit on its own predicts a binary track (> 0.5; NaN positions, and
+    positions past the track's end, left out).
 
     Per unit: precision, recall and F1 of "the unit is on" (``signed_on``'s rule, with the
     threshold on the shown value) and AUROC of its value (of minus it for sign -1) as a score
-    for the track, ties counting one half. One pass over the unit-major rows: each row's
-    count of every float16 value inside and outside the track (``np.bincount`` on the bit
-    patterns) gives all four, exactly, at any threshold.
+    for the track, ties counting one half. Each unit's count of every float16 value inside
+    and outside the track gives all four, exactly, at any threshold: from ``counts``
+    (``value_counts``; None: counted here) and a count over the track's positions or the
+    rest, whichever is fewer.
     """
-    positions = min(values.shape[1], len(track))
-    labels = np.asarray(track[:positions], dtype=np.float32)
-    finite = np.isfinite(labels)
-    keep = None if finite.all() else np.flatnonzero(finite)
-    inside_at = np.flatnonzero((labels if keep is None else labels[keep]) > 0.5)
+    labels, kept_at, kept = _kept(track, values.shape[1])
+    inside_at = np.flatnonzero(labels > 0.5)
+    inside_of_kept = _Subset.of(inside_at, kept_at, values.shape[1])
     actual = len(inside_at)
     cut = raw_threshold(threshold, transform)
-    ordered = _HALF[_ORDER]
+    ordered = ORDERED_VALUES
     on = ordered > cut if sign > 0 else ordered < -cut
 
-    def measure(rows: np.ndarray) -> dict[str, np.ndarray]:
-        counted, inside, _ = _per_value(rows[:, :positions], keep, inside_at)
+    def measure(rows: np.ndarray, whole: np.ndarray | None) -> dict[str, np.ndarray]:
+        counted = kept.counts(rows, whole)
+        inside = inside_of_kept.counts(rows, counted)
+        seen = counted.any(axis=0)  # the values the block has: the rest add nothing
+        counted, inside = counted[:, seen], inside[:, seen]
         outside = counted - inside
-        both, predicted = inside[:, on].sum(axis=1), counted[:, on].sum(axis=1)
+        both, predicted = inside[:, on[seen]].sum(axis=1), counted[:, on[seen]].sum(axis=1)
         below = np.cumsum(outside, axis=1) - outside  # outside the track and lower
-        pairs = actual * outside.sum(axis=1)
+        pairs = actual * outside.sum(axis=1).astype(float)
         wins = (inside * (below + 0.5 * outside)).sum(axis=1)
-        auroc = np.divide(wins, pairs, out=np.full_like(wins, np.nan), where=pairs > 0)
+        auroc = np.divide(wins, pairs, out=np.full_like(pairs, np.nan), where=pairs > 0)
         return {
             **scores_of(both, predicted, actual),
             "auroc": auroc if sign > 0 else 1 - auroc,
@@ -443,52 +493,82 @@ def rank_binary(
             "both": both,
         }
 
-    return _by_block(values, measure)
+    return _by_block(values, counts, measure)
 
 
-def rank_scalar(values: np.ndarray, track: np.ndarray, transform: str = "none") -> dict[str, Any]:
+def rank_scalar(
+    values: np.ndarray,
+    track: np.ndarray,
+    transform: str = "none",
+    counts: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Pearson r of each unit's shown value with a scalar track, and Spearman's rho (Pearson of
     the ranks, ties given their mean rank), over the positions where the track is finite.
 
-    One pass over the unit-major rows: per row, the count of every float16 value and the sums
-    of the standardised track and of its standardised ranks over the positions of each value
-    (``np.bincount``); Pearson follows from those and the shown value of each float16 value,
-    Spearman from the value's mean rank. A constant unit or track gives 0.
+    Each unit's count of every float16 value there (from ``counts``, ``value_counts``) gives
+    its mean and spread, and its values' mean ranks; the sums of the standardised track and
+    of its standardised ranks over each value's positions (``np.bincount``), times the shown
+    value or the mean rank, give the sums of products. A constant unit or track gives 0.
+    Pearson leaves a unit's infinite values (float16 overflow) out, with the track's
+    positions there; Spearman keeps them, ranked highest or lowest.
     """
     from scipy.stats import rankdata
 
     from visrnn.inside.cells import standardise
 
-    positions = min(values.shape[1], len(track))
-    y = np.asarray(track[:positions], dtype=np.float64)
+    positions = values.shape[1]
+    y, _, kept = _kept(track, positions)
     finite = np.isfinite(y)
-    weights = [
-        standardise(np.asarray(column)[finite][:, None])[:, 0]
-        for column in (y, rankdata(y, nan_policy="omit"))
-    ]
-    keep = None if finite.all() else np.flatnonzero(finite)
-    shown_values = shown(_HALF[_ORDER], transform).astype(np.float64)
-    # Pearson leaves infinite values out (float16 overflow); the ranks order them.
+    kept_size = int(finite.sum())
+
+    def standardised(column: np.ndarray) -> np.ndarray:
+        """``column`` (the kept positions') standardised, 0 where the track is left out."""
+        out = np.zeros(positions)
+        out[finite] = standardise(column[:, None])[:, 0]
+        return out
+
+    pearson_y, spearman_y = standardised(y[finite]), standardised(rankdata(y[finite]))
+    shown_values = shown(ORDERED_VALUES, transform).astype(np.float64)
     bounded = np.isfinite(shown_values)
     pearson_x = np.where(bounded, shown_values, 0)[None, :]
 
-    def measure(rows: np.ndarray) -> dict[str, np.ndarray]:
-        count, _, summed = _per_value(rows[:, :positions], keep, None, weights)
-        ranks = np.cumsum(count, axis=1) - count + (count + 1) / 2  # each value's mean rank
-        out = {}
-        for key, x, n, k in (
-            ("pearson", pearson_x, count * bounded, 0),
-            ("spearman", ranks, count, 1),
-        ):
-            counted = np.maximum(n.sum(axis=1), 1)
-            mean = (n * x).sum(axis=1) / counted
-            std = np.sqrt((n * (x - mean[:, None]) ** 2).sum(axis=1) / counted)
-            r = (summed[:, k] * x).sum(axis=1) / (counted * np.where(std > 0, std, 1.0))
-            tracked = std > 1e-12 * np.maximum(np.abs(mean), 1.0)
-            out[key] = np.where(tracked, np.clip(r, -1, 1), 0.0)
-        return out
+    def correlation(
+        x: np.ndarray, n: np.ndarray, summed: np.ndarray, left_out: np.ndarray
+    ) -> np.ndarray:
+        """Pearson r of values ``x`` (counted ``n`` times each) with the track, from ``summed``
+        (the sum of their products with the standardised track), the track re-standardised
+        over the positions counted (``left_out``: its sum and sum of squares elsewhere)."""
+        counted = np.maximum(n.sum(axis=1), 1)
+        mean = (n * x).sum(axis=1) / counted
+        std = np.sqrt((n * (x - mean[:, None]) ** 2).sum(axis=1) / counted)
+        track_mean = -left_out[0] / counted
+        track_std = np.sqrt(np.maximum((kept_size - left_out[1]) / counted - track_mean**2, 0))
+        spread = std * track_std
+        r = (summed / counted - mean * track_mean) / np.where(spread > 0, spread, 1.0)
+        tracked = (std > 1e-12 * np.maximum(np.abs(mean), 1.0)) & (track_std > 1e-12)
+        return np.where(tracked, np.clip(r, -1, 1), 0.0)
 
-    return _by_block(values, measure)
+    def measure(rows: np.ndarray, whole: np.ndarray | None) -> dict[str, np.ndarray]:
+        count = kept.counts(rows, whole)
+        seen = count.any(axis=0)  # the values the block has: the rest add nothing
+        count = count[:, seen].astype(float)
+        ranks = np.cumsum(count, axis=1) - count + (count + 1) / 2  # each value's mean rank
+        # Each value's sums of the standardised track and of its ranks (0 weight where the
+        # track is left out), and, where a unit overflows, the track's sum and sum of squares
+        # over the positions Pearson leaves out.
+        track_sums = _per_value(rows, None, pearson_y)[:, seen]
+        rank_sums = _per_value(rows, None, spearman_y)[:, seen]
+        x, finite_x = pearson_x[:, seen], bounded[seen]
+        left_out = np.zeros((2, len(rows)))
+        for unit in np.flatnonzero((count[:, ~finite_x] > 0).any(axis=1)):
+            infinite = ~np.isfinite(np.asarray(rows[unit], dtype=np.float32))
+            left_out[:, unit] = [pearson_y[infinite].sum(), (pearson_y[infinite] ** 2).sum()]
+        return {
+            "pearson": correlation(x, count * finite_x, (track_sums * x).sum(axis=1), left_out),
+            "spearman": correlation(ranks, count, (rank_sums * ranks).sum(axis=1), 0 * left_out),
+        }
+
+    return _by_block(values, counts, measure)
 
 
 def top_positions(trace: np.ndarray, k: int, width: int, lowest: bool = False) -> list[int]:

@@ -63,6 +63,8 @@ MAX_MARKS = 20000
 HIT_CONTEXT = 40
 #: Rankings kept for the page's next look (a ranking reads every unit of a state).
 RANKINGS_CACHED = 8
+#: Layers and states whose value counts are kept (128 MB each for 512 units).
+VALUE_COUNTS_CACHED = 2
 #: How each kind of track ranks the units, the first the default; binary keys sort
 #: descending, scalar ones by absolute value.
 RANK_KEYS = {"binary": ("f1", "auroc", "precision", "recall"), "scalar": ("pearson", "spearman")}
@@ -646,9 +648,16 @@ def create_app(
     ) -> dict[str, np.ndarray]:
         values = results.model(ds, model).values(layer, state)
         target = results.text(ds).track(track)
+        counts = _value_counts(ds, model, layer, state)
         if results.text(ds).tracks[track].binary:
-            return queries.rank_binary(values, target, threshold, sign, shown)
-        return queries.rank_scalar(values, target, shown)
+            return queries.rank_binary(values, target, threshold, sign, shown, counts)
+        return queries.rank_scalar(values, target, shown, counts)
+
+    @functools.lru_cache(maxsize=VALUE_COUNTS_CACHED)
+    def _value_counts(ds: str, model: str, layer: int, state: str) -> np.ndarray:
+        """Each unit's count of every float16 value (``queries.value_counts``), int32: every
+        ranking of this layer and state starts from it."""
+        return queries.value_counts(results.model(ds, model).values(layer, state)).astype(np.int32)
 
     @app.post("/api/{ds}/{model}/live")
     def live_text(ds: str, model: str, request: LiveRequest) -> JSONResponse:
