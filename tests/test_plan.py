@@ -148,7 +148,22 @@ def test_final_outputs_of_the_demo() -> None:
         assert {f"results/{ds}/tables/ablation.csv", f"results/{ds}/figures/ablation.png"} <= set(
             outputs
         )
-    assert len(outputs) == 2 * 22 + 3 + 2
+    for ds in ("wp", "lk"):  # the atlas of every trained model
+        assert {f"results/{ds}/tables/atlas.csv", f"results/{ds}/figures/atlas.png"} <= set(outputs)
+    assert len(outputs) == 2 * 24 + 3 + 2
+
+
+def test_the_atlas_reads_every_run_of_every_grid_model() -> None:
+    config = settled(yaml.safe_load((REPO / ".test" / "config.yaml").read_text()))
+    inputs = plan.atlas_inputs(config, "lk")
+    # 3 types x 2 depths x 1 budget x 2 dropouts, in grid order, each dropout of a model together.
+    assert len(inputs["dumps"]) == 12 == len(plan.all_grid_runs(config))
+    assert inputs["dumps"][:2] == [
+        "results/lk/activations/runs/rnn-1L-10k/dropout-0.parquet",
+        "results/lk/activations/runs/rnn-1L-10k/dropout-0.25.parquet",
+    ]
+    assert inputs["selections"] == plan.model_selections(config, "lk")
+    assert plan.training_runs(config)[:12] == plan.all_grid_runs(config)
 
 
 def test_scorecard_tables_follow_the_conditions() -> None:

@@ -295,6 +295,7 @@ def test_an_edit_to_the_model_code_reruns_the_training_and_what_follows(
         restore()
     assert jobs["train_model"] == 24 and jobs["select_model"] == 12
     assert jobs["evaluate_model"] == 16 and jobs["dump_activations"] == 12
+    assert jobs["dump_run_activations"] == 24 and jobs["atlas"] == 2  # every run, the atlas
     assert jobs["test_losses"] == 2 and jobs["all"] == 1
     for untouched in ("corpus", "split_corpus", "model_sizes", "ngram_model", "ngram_scores"):
         assert untouched not in jobs
@@ -309,6 +310,8 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     # The explorer: the best model of each type, whole test split, on each dataset.
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
     assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
+    # The atlas: every trained model (each run) dumped, one atlas per dataset.
+    assert jobs["dump_run_activations"] == 216 and jobs["atlas"] == 2
 
 
 def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, tmp_path) -> None:
@@ -324,6 +327,7 @@ def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, t
     assert jobs["closing_brace"] == 1
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
     assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
+    assert jobs["dump_run_activations"] == 12 and jobs["atlas"] == 2
     assert jobs["scorecard"] == 1
 
 

@@ -271,6 +271,12 @@ def grid_runs(config: Mapping[str, Any], model: str) -> list[TrainingRun]:
     ]
 
 
+def all_grid_runs(config: Mapping[str, Any]) -> list[TrainingRun]:
+    """Every trained grid model of a dataset: each grid model at each dropout (what the atlas
+    ranks), in grid order."""
+    return [run for model in model_ids(config) for run in grid_runs(config, model)]
+
+
 def nnn_runs(config: Mapping[str, Any], n: int | str) -> list[TrainingRun]:
     """The runs among which the n-NN is selected: one per hidden size."""
     epochs = int(nnn_training(config)["epochs"])
@@ -282,8 +288,7 @@ def nnn_runs(config: Mapping[str, Any], n: int | str) -> list[TrainingRun]:
 
 def training_runs(config: Mapping[str, Any]) -> list[TrainingRun]:
     """Every training job of a dataset (train_model and train_nnn), grid first."""
-    runs = [run for model in model_ids(config) for run in grid_runs(config, model)]
-    return runs + [run for n in nnn_ns(config) for run in nnn_runs(config, n)]
+    return all_grid_runs(config) + [run for n in nnn_ns(config) for run in nnn_runs(config, n)]
 
 
 # --- result paths (SPEC.md, output contract) -------------------------------------------------
@@ -314,6 +319,11 @@ def eval_scores(ds: str, model: str) -> str:
 
 def activations(ds: str, model: str) -> str:
     return f"{RESULTS}/{ds}/activations/{model}.parquet"
+
+
+def run_activations(ds: str, run: TrainingRun) -> str:
+    """The dump of one training run of a grid model (the atlas reads every run's)."""
+    return f"{RESULTS}/{ds}/activations/runs/{run.model}/{run.variant}.parquet"
 
 
 def saturation(ds: str, model: str) -> str:
@@ -399,6 +409,17 @@ def gated_saturation(config: Mapping[str, Any], ds: str) -> list[str]:
 def lstm_activations(config: Mapping[str, Any], ds: str) -> list[str]:
     """The LSTMs' dumps, among which the interpretable cells are ranked (Figure 2)."""
     return [activations(ds, model) for model in model_ids(config, ["lstm"])]
+
+
+def atlas_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """What the atlas of a dataset reads: every run's dump (in ``all_grid_runs`` order), every
+    grid model's selection record (which run is "the" model), and the test text."""
+    return {
+        "dumps": [run_activations(ds, run) for run in all_grid_runs(config)],
+        "selections": model_selections(config, ds),
+        "test": data_file(ds, "test.npy"),
+        "vocab": data_file(ds, "vocab.json"),
+    }
 
 
 def best_of_type_inputs(config: Mapping[str, Any], ds: str, model_type: str) -> dict[str, Any]:
@@ -512,8 +533,10 @@ def final_outputs(config: Mapping[str, Any]) -> list[str]:
                 "char_advantage",
                 "gate_saturation",
                 "cell_ranking",
+                "atlas",
             )
         ]
+        outputs.append(figure(ds, "atlas.png"))
         outputs += [activations(ds, model) for model in model_ids(config)]
         outputs.append(explorer_text(ds))
         # The explorer's copies of the best model of each full_test type; any other grid

@@ -127,3 +127,55 @@ rule interpretable_cells:
         render_chars=config["analysis"]["cells_render_chars"],
     script:
         "../scripts/interpretable_cells.py"
+
+
+rule dump_run_activations:
+    input:
+        checkpoint="results/{ds}/runs/{model}/dropout-{dropout}/best.pt",
+        test="results/{ds}/data/test.npy",
+        vocab="results/{ds}/data/vocab.json",
+        code=code("dump_activations"),
+    output:
+        "results/{ds}/activations/runs/{model}/dropout-{dropout}.parquet",
+    log:
+        "results/{ds}/logs/activations/runs/{model}/dropout-{dropout}.log",
+    benchmark:
+        "results/{ds}/benchmarks/activations/runs/{model}/dropout-{dropout}.tsv"
+    wildcard_constraints:
+        model=plan.GRID_MODEL,
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        max_chars=config["activations"]["max_chars"],
+        row_group=config["activations"]["row_group"],
+        gru_variant=config["grid"]["gru_variant"],
+    script:
+        "../scripts/dump_activations.py"
+
+
+rule atlas:
+    input:
+        unpack(get_atlas_inputs),
+        code=code("atlas"),
+    output:
+        table=in_report("results/{ds}/tables/atlas.csv", "atlas"),
+        figure=in_report("results/{ds}/figures/atlas.png", "atlas"),
+    log:
+        "results/{ds}/logs/atlas.log",
+    benchmark:
+        "results/{ds}/benchmarks/atlas.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        runs=get_atlas_runs,
+        code=get_dataset_code,
+        threshold=config["analysis"]["atlas_threshold"],
+    script:
+        "../scripts/atlas.py"

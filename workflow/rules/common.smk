@@ -62,6 +62,7 @@ REPORT_SECTIONS = {
     "figure5": "Figure 5: long-range dependencies",
     "figure6": "Figure 6: error oracles",
     "ablation": "Ablation: what a cell is worth",
+    "atlas": "Atlas: cells across the grid",
     "scorecard": "Scorecard: this run against the paper",
 }
 
@@ -176,6 +177,15 @@ def get_gated_saturation(wildcards):
 
 def get_lstm_activations(wildcards):
     return plan.lstm_activations(config, wildcards.ds)
+
+
+def get_atlas_inputs(wildcards):
+    return plan.atlas_inputs(config, wildcards.ds)
+
+
+def get_atlas_runs(wildcards):
+    """(model, run directory) of every dump the atlas reads, in the order of its inputs."""
+    return [[run.model, run.variant] for run in plan.all_grid_runs(config)]
 
 
 def get_best_of_type_sources(wildcards):

@@ -5,7 +5,7 @@ import numpy as np
 from visrnn.common.runner import script
 from visrnn.data.splits import Vocab, load_split
 from visrnn.explorer.store import Track, char_classes, write_text_store
-from visrnn.inside.signals import structural_signals
+from visrnn.inside.signals import BINARY_SIGNALS, structural_signals
 from visrnn.scoring.scores import read_scores, require_test_split
 
 with script(snakemake) as log:
@@ -14,7 +14,7 @@ with script(snakemake) as log:
     text = vocab.decode(test_ids)
     tracks = {
         Track(
-            name, name.startswith("in_"), f"structural signal {name} (visrnn.inside.signals)"
+            name, name in BINARY_SIGNALS, f"structural signal {name} (visrnn.inside.signals)"
         ): values
         for name, values in structural_signals(text, code=snakemake.params.code).items()
     }

@@ -15,6 +15,7 @@ import functools
 import math
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from visrnn import plan
 from visrnn.explorer import live, queries, search
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.explorer.tracks import TrackFileError, UserTrack
+from visrnn.inside.atlas import match_units
 from visrnn.inside.cells import NEGATIVE_RGB, POSITIVE_RGB
 
 STATIC = Path(__file__).parent / "static"
@@ -68,6 +70,11 @@ VALUE_COUNTS_CACHED = 2
 #: How each kind of track ranks the units, the first the default; binary keys sort
 #: descending, scalar ones by absolute value.
 RANK_KEYS = {"binary": ("f1", "auroc", "precision", "recall"), "scalar": ("pearson", "spearman")}
+#: The compare view matches two models' units over the text's first positions, at most this
+#: many: the correlations cost (units x units x positions); r settles long before.
+COUNTERPART_POSITIONS = 20000
+#: Matchings kept for the page's next look (each reads every unit of two states).
+COUNTERPARTS_CACHED = 8
 #: Host header names (without port) always answered, besides the address the server is bound to.
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
@@ -658,6 +665,56 @@ def create_app(
         """Each unit's count of every float16 value (``queries.value_counts``), int32: every
         ranking of this layer and state starts from it."""
         return queries.value_counts(results.model(ds, model).values(layer, state)).astype(np.int32)
+
+    @app.get("/api/{ds}/{model}/counterparts")
+    def counterparts(
+        ds: str,
+        model: str,
+        layer: int,
+        state: str,
+        other: str,
+        layer_b: int,
+        state_b: str,
+    ) -> JSONResponse:
+        """The compare view's "its counterpart in the other model": the units of ``model``'s
+        layer and state matched one to one with those of ``other``'s (``inside.atlas``:
+        Pearson r of the values as shown by default, over the text's first
+        ``COUNTERPART_POSITIONS`` positions, largest summed |r|). Per unit of ``model``: its
+        counterpart (None where ``other`` has fewer units) and their r."""
+        _values(results.model(ds, model), layer, state)  # 404 for an unknown model or state
+        _values(results.model(ds, other), layer_b, state_b)
+        return _json(_matching(ds, model, layer, state, other, layer_b, state_b))
+
+    @functools.lru_cache(maxsize=COUNTERPARTS_CACHED)
+    def _matching(
+        ds: str, model: str, layer: int, state: str, other: str, layer_b: int, state_b: str
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        stores = results.model(ds, model), results.model(ds, other)
+        positions = min(COUNTERPART_POSITIONS, *(store.num_positions for store in stores))
+        a, b = (
+            queries.shown(
+                store.values(number, name)[:, :positions],
+                queries.default_transform(store.meta, number, name),
+            ).T
+            for store, number, name in zip(stores, (layer, layer_b), (state, state_b), strict=True)
+        )
+        found = match_units(a, b)
+        r: list[float | None] = [None] * a.shape[1]
+        for unit, value in zip(found.units_a.tolist(), found.correlation.tolist(), strict=True):
+            r[unit] = round(value, 4)
+        return {
+            "model": model,
+            "layer": layer,
+            "state": state,
+            "other": other,
+            "layer_b": layer_b,
+            "state_b": state_b,
+            "positions": positions,
+            "counterpart": found.counterparts(a.shape[1]),
+            "correlation": r,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
 
     @app.post("/api/{ds}/{model}/live")
     def live_text(ds: str, model: str, request: LiveRequest) -> JSONResponse:

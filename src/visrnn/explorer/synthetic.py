@@ -17,7 +17,7 @@ import numpy as np
 
 from visrnn.common.files import read_json
 from visrnn.explorer.store import TOP_K, Track, char_classes, write_model_arrays, write_text_store
-from visrnn.inside.signals import structural_signals
+from visrnn.inside.signals import BINARY_SIGNALS, structural_signals
 
 PLANTED = 17
 PLANTED_VALUE = 0.9
@@ -65,7 +65,7 @@ def write_synthetic_results(
     quotes = signals["in_double_quotes"].astype(bool)
     rng = np.random.default_rng(seed)
     tracks = {
-        Track(name, name.startswith("in_"), f"structural signal {name}"): values
+        Track(name, name in BINARY_SIGNALS, f"structural signal {name}"): values
         for name, values in signals.items()
     }
     tracks[Track("char_class", False, "character class")] = char_classes(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,18 +126,95 @@ def dump_activations(
         )
     if min(chunk, row_group, units_per_column) < 1:
         raise ValueError("chunk, row_group and units_per_column must be positive")
-    names = ACTIVATIONS[cfg.model_type]
-    blocks = column_blocks(cfg.num_layers, names, cfg.hidden_size, units_per_column)
-    metadata = {
-        "model_id": model_id,
-        "model_type": cfg.model_type,
-        "layers": str(cfg.num_layers),
-        "hidden_size": str(cfg.hidden_size),
-        "names": ",".join(names),
-        "vocab_sha256": vocab_sha256,
-        "num_positions": str(len(ids)),
-        "units_per_column": str(units_per_column),
-    }
+    metadata = _metadata(
+        model_id,
+        cfg.model_type,
+        cfg.num_layers,
+        cfg.hidden_size,
+        ACTIVATIONS[cfg.model_type],
+        vocab_sha256,
+        len(ids),
+        units_per_column,
+    )
+    groups = _row_groups(model, ids, chunk, row_group, model_id)
+    _write_dump(path, ids, groups, metadata)
+
+
+def _metadata(
+    model_id: str,
+    model_type: str,
+    layers: int,
+    hidden_size: int,
+    names: Sequence[str],
+    vocab_sha256: str,
+    num_positions: int,
+    units_per_column: int,
+) -> dict[str, str]:
+    """A dump's fingerprints and layout, as its schema metadata holds them (``_META_KEYS``)."""
+    values = (model_id, model_type, layers, hidden_size, ",".join(names))
+    values += (vocab_sha256, num_positions, units_per_column)
+    return {key: str(value) for key, value in zip(_META_KEYS, values, strict=True)}
+
+
+def write_activation_arrays(
+    path: str | os.PathLike[str],
+    arrays: Mapping[tuple[int, str], np.ndarray],
+    ids: np.ndarray,
+    *,
+    model_id: str,
+    model_type: str,
+    vocab_sha256: str,
+    row_group: int = ROW_GROUP,
+    units_per_column: int = UNITS_PER_COLUMN,
+) -> None:
+    """Write given (positions, units) arrays per (layer, name) as a dump in the same format
+    as ``dump_activations``: states that come from elsewhere than a ``CharRNN`` (synthetic
+    states with planted units for tests and benchmarks). Every layer must have the same
+    names, each array the shape (len(ids), H)."""
+    ids = np.asarray(ids)
+    layers = sorted({layer for layer, _ in arrays})
+    names = tuple(dict.fromkeys(name for layer, name in arrays if layer == layers[0]))
+    shapes = {np.shape(values) for values in arrays.values()}
+    if layers != list(range(len(layers))) or set(arrays) != {
+        (layer, name) for layer in layers for name in names
+    }:
+        raise ValueError(f"{path}: arrays must hold the same names for layers 0..n-1")
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2 or next(iter(shapes))[0] != len(ids):
+        raise ValueError(f"{path}: every array must be (len(ids), H) alike, got {shapes}")
+    if min(row_group, units_per_column) < 1:
+        raise ValueError("row_group and units_per_column must be positive")
+    hidden_size = next(iter(shapes))[1]
+    metadata = _metadata(
+        model_id,
+        model_type,
+        len(layers),
+        hidden_size,
+        names,
+        vocab_sha256,
+        len(ids),
+        units_per_column,
+    )
+    groups = (
+        (first, {key: values[first : first + row_group] for key, values in arrays.items()})
+        for first in range(0, len(ids), row_group)
+    )
+    _write_dump(path, ids, groups, metadata)
+
+
+def _write_dump(
+    path: str | os.PathLike[str],
+    ids: np.ndarray,
+    groups: Iterable[tuple[int, Mapping[tuple[int, str], np.ndarray]]],
+    metadata: dict[str, str],
+) -> None:
+    """Write row groups of (first position, (rows, H) per (layer, name)) under ``metadata``
+    (``_META_KEYS``) to ``path``, atomically."""
+    blocks = column_blocks(
+        int(metadata["layers"]),
+        metadata["names"].split(","),
+        int(metadata["hidden_size"]),
+        int(metadata["units_per_column"]),
+    )
     schema = _schema(blocks, metadata)
     with (
         atomic_path(path) as tmp,
@@ -150,7 +227,7 @@ def dump_activations(
             write_statistics=["position"],
         ) as writer,
     ):
-        for first, values in _row_groups(model, ids, chunk, row_group, model_id):
+        for first, values in groups:
             rows = len(values[blocks[0].layer, blocks[0].name])
             columns = [
                 pa.array(np.arange(first, first + rows, dtype=np.int32)),

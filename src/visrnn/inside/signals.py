@@ -61,6 +61,9 @@ SIGNALS_CODE = (
     "bracket_depth",
     "brace_depth",
 )
+#: The signals that are 0 or 1 (outside or inside): a cell for one of them is an on/off
+#: detector, judged by its precision and recall as well as by its correlation.
+BINARY_SIGNALS = frozenset({"in_double_quotes", "in_string", "in_comment"})
 
 TAB_WIDTH = 8
 

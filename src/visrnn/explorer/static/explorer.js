@@ -17,10 +17,10 @@ const $ = (id) => document.getElementById(id);
 const view = {
   ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
   hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
-  modelB: "", layerB: 0, stateB: "", matched: false, tf: "", minlen: 1, maxlen: null,
+  modelB: "", layerB: 0, stateB: "", unitB: null, matched: false, tf: "", minlen: 1, maxlen: null,
   q: "", rx: 0, ic: 0, rtrack: "", rby: "",
 };
-const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "minlen", "maxlen", "rx", "ic"];
+const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "unitB", "minlen", "maxlen", "rx", "ic"];
 let valueRange = { max: 1, bounded: true }; // the shown state's range (/range)
 let datasets = {};
 let palette = { negative: [0.9, 0.22, 0.2], positive: [0.25, 0.45, 0.95] };
@@ -32,6 +32,7 @@ let limits = { live_max_chars: 4000, max_pattern: 200, rank_keys: { binary: ["f1
 let searchFound = null; // the last search answer
 let ranking = null; // the last ranking answer
 let liveAnswer = null; // the last live-text answer
+let matching = null; // the last /counterparts answer: units of A matched with units of B
 
 // ---------------------------------------------------------------- URL state and requests
 
@@ -223,12 +224,14 @@ async function load() {
   const answers = await Promise.all(requests);
   valueRange = answers.pop();
   const [text, predictions, values, valuesB] = answers;
+  if (valuesB && view.unitB !== null && view.unitB >= valuesB.units) view.unitB = null;
+  try { await loadMatching(); } catch (e) { matching = null; } // the error box says why
   const slider = $("threshold");
   slider.max = String(valueRange.max); slider.step = String(valueRange.max / 100);
   $("threshold-range").textContent = valueRange.bounded ? `(${valueRange.transform}: 0 … 1)`
     : `(${valueRange.transform}: 0 … ${valueRange.max.toPrecision(3)}, the 99.9th percentile of |value|)`;
   page = { start: view.pos, stop, text, predictions, values, valuesB };
-  drawStrip(); drawTracks(); drawHeatmaps(); drawSearchMinimap(); drawRanking(); drawLive();
+  drawStrip(); drawTracks(); drawHeatmaps(); drawCounterpart(); drawSearchMinimap(); drawRanking(); drawLive();
   if (view.hs !== null && view.he !== null) await runHypothesis(); else drawHypothesis();
   if (view.matched) await runMatch();
   await loadTop();
@@ -325,8 +328,10 @@ function unitOrder(data) {
 
 function rowHeight(units) { return units > 256 ? 2 : units > 64 ? 4 : 8; }
 
-function drawHeatmap(canvas, data, label, labelText, interactive, colour) {
-  const order = unitOrder(data);
+function drawHeatmap(canvas, data, label, labelText, interactive, colour, current = view.unit) {
+  // The other model's unit of interest (its counterpart) leads its heatmap.
+  const order = interactive || current === null ? unitOrder(data)
+    : [current, ...unitOrder(data).filter((u) => u !== current)];
   const rh = rowHeight(data.units);
   canvas.width = data.positions * CELL + 6; canvas.height = data.units * rh;
   const ctx = canvas.getContext("2d");
@@ -336,7 +341,7 @@ function drawHeatmap(canvas, data, label, labelText, interactive, colour) {
       ctx.fillStyle = colour(unitValue(data, u, t));
       ctx.fillRect(6 + t * CELL, row * rh, CELL, rh);
     }
-    ctx.fillStyle = view.pins.includes(u) ? "#000" : selected.has(u) ? "#f90" : u === view.unit ? "#0a0" : "#fff";
+    ctx.fillStyle = view.pins.includes(u) ? "#000" : selected.has(u) ? "#f90" : u === current ? "#0a0" : "#fff";
     ctx.fillRect(0, row * rh, 5, rh);
   });
   canvas.order = order; canvas.rh = rh; canvas.data = data;
@@ -350,9 +355,49 @@ function drawHeatmaps() {
   $("compare").hidden = !view.modelB;
   if (view.modelB && page.valuesB) {
     drawHeatmap($("heatmapB"), page.valuesB, $("heatB-label"),
-      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions`, false,
-      (v) => shade(v, transformOf(view.modelB, view.layerB, view.stateB)));
+      `${view.modelB} layer ${view.layerB} ${view.stateB}: ${page.valuesB.units} units, same positions` +
+      (view.unitB === null ? "" : ` (unit ${view.unitB} on top)`), false,
+      (v) => shade(v, transformOf(view.modelB, view.layerB, view.stateB)), view.unitB);
   }
+}
+
+// ---------------------------------------------------------------- counterparts (compare view)
+
+// The units of A's layer and state matched one to one with B's (the server's /counterparts,
+// inside.atlas.match_units), fetched once per pair of layers and states.
+async function loadMatching() {
+  if (!view.modelB) { matching = null; return; }
+  const key = { layer: view.layer, state: view.state, other: view.modelB, layer_b: view.layerB, state_b: view.stateB };
+  if (matching && matching.model === view.model && Object.entries(key).every(([k, v]) => matching[k] === v)) return;
+  matching = null;
+  matching = await api(`${view.ds}/${view.model}/counterparts`, key);
+}
+
+function drawCounterpart() {
+  const box = $("counterpart");
+  box.innerHTML = "";
+  delete box.dataset.counterpart; delete box.dataset.r;
+  $("counterpart-strip").innerHTML = "";
+  if (!view.modelB || !matching) return;
+  const found = matching.counterpart[view.unit];
+  if (found === null || found === undefined) {
+    box.textContent = `unit ${view.unit} of ${view.model} has no counterpart: ${view.modelB} layer ${view.layerB} has fewer units`;
+    return;
+  }
+  const r = matching.correlation[view.unit];
+  const button = document.createElement("button");
+  button.id = "counterpart-button";
+  button.textContent = `show its counterpart: ${view.modelB} unit ${found}`;
+  button.title = "put it on top of the lower heatmap and colour a strip of the text by it";
+  button.onclick = () => { view.unitB = found; writeURL(); drawHeatmaps(); drawCounterpart(); };
+  box.append(`unit ${view.unit} of ${view.model} layer ${view.layer} ${view.state} ↔ `, button,
+    ` r = ${r >= 0 ? "+" : ""}${r.toFixed(3)} (one-to-one matching by |r| over the first ${matching.positions} positions)`);
+  box.dataset.counterpart = found; box.dataset.r = r;
+  if (view.unitB === null || !page.valuesB) return;
+  const values = [...Array(page.valuesB.positions).keys()].map((t) => unitValue(page.valuesB, view.unitB, t));
+  const transform = transformOf(view.modelB, view.layerB, view.stateB);
+  $("counterpart-strip").appendChild(
+    trackRow(`${view.modelB} layer ${view.layerB} ${view.stateB} unit ${view.unitB}`, values, (v) => shade(v, transform)));
 }
 
 // ---------------------------------------------------------------- hypothesis, match, precision
@@ -699,9 +744,9 @@ function bind() {
   $("model").onchange = (e) => { view.model = e.target.value; view.state = ""; hyp = null; view.hs = view.he = null; load(); };
   $("layer").onchange = reload("layer", Number);
   $("state").onchange = reload("state");
-  $("modelB").onchange = (e) => { view.modelB = e.target.value; view.stateB = ""; load(); };
-  $("layerB").onchange = reload("layerB", Number);
-  $("stateB").onchange = reload("stateB");
+  $("modelB").onchange = (e) => { view.modelB = e.target.value; view.stateB = ""; view.unitB = null; load(); };
+  $("layerB").onchange = (e) => { view.layerB = Number(e.target.value); view.unitB = null; load().catch(() => {}); };
+  $("stateB").onchange = (e) => { view.stateB = e.target.value; view.unitB = null; load().catch(() => {}); };
   $("pos").onchange = reload("pos", Number);
   $("unit").onchange = reload("unit", Number);
   $("sort").onchange = reload("sort");
