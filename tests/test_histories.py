@@ -4,7 +4,9 @@ snapshot checkpoints are read in training order with their epochs."""
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -37,6 +39,7 @@ PLANTED = (1, 5)
 #: The planted unit's weight on the signal at each snapshot: 0 at first, then growing.
 WEIGHTS = (0.0, 0.0, 0.2, 0.6, 1.0, 1.5)
 PER_EPOCH = 10
+SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "unit_histories.py"
 
 
 def planted_snapshots(signal: np.ndarray, seed: int = 0):
@@ -157,3 +160,90 @@ def test_the_figure_and_table_from_the_rows(tmp_path: Path) -> None:
     ]
     plot_histories(rows, dynamics, PER_EPOCH, tmp_path / "unit_histories.png", "planted")
     assert (tmp_path / "unit_histories.png").stat().st_size > 10_000
+
+
+def _namespace(**values: object) -> SimpleNamespace:
+    return SimpleNamespace(**values)
+
+
+@pytest.mark.e2e
+def test_the_rule_follows_a_cell_of_a_real_run_back_through_its_snapshots(tmp_path: Path) -> None:
+    """Two runs of one tiny LSTM as the pipeline makes them: the model's (3 epochs) and the
+    dynamics run (2 epochs, snapshots). The second retraces the first (same_start), so the
+    script ranks the cells on the converged checkpoint and follows them back."""
+    from visrnn.data.splits import Vocab
+    from visrnn.training.loop import train_run, training_config
+
+    torch.set_num_threads(1)  # tiny matrices: threads would only wait on each other
+    text = (TEXT * 2)[:4000]
+    vocab = Vocab.from_bytes(text)
+    ids = vocab.encode(text)
+    train, val, test = ids[:3000], ids[3000:3500], ids[3500:]
+    np.save(tmp_path / "test.npy", test)
+    vocab_path = tmp_path / "vocab.json"
+    vocab.save(vocab_path)
+    base = {"batch_size": 10, "seq_length": 20, "learning_rate": 1e-2}
+    runs = {}
+    for name, epochs, snapshots in (("model", 3, None), ("dynamics", 2, (2, 8, 15, 30))):
+        torch.manual_seed(0)
+        model = CharRNN(ModelConfig("lstm", vocab.size, 12, 2))
+        config = training_config(base, epochs=epochs, snapshot_iterations=snapshots or ())
+        directory = tmp_path / name
+        best = directory / ("snapshots/final.pt" if snapshots else "best.pt")
+        train_run(
+            model,
+            train,
+            val,
+            config,
+            best,
+            directory / "train_log.csv",
+            model_id="lstm-2L-t",
+            vocab_sha256=vocab.sha256,
+            data_name="tiny",
+            snapshots=directory / "snapshots" if snapshots else None,
+        )
+        runs[name] = read_table(directory / "train_log.csv")
+    assert same_start(runs["dynamics"], runs["model"])
+    write_csv(
+        tmp_path / "training_dynamics.csv",
+        [{"iteration": it, "baseline": "1-NN", "kl": abs(it - 8) + 1.0} for it in (2, 8, 15, 30)],
+        ("iteration", "baseline", "kl"),
+    )
+    snakemake = _namespace(
+        input=_namespace(
+            snapshots=str(tmp_path / "dynamics/snapshots"),
+            snapshots_log=str(tmp_path / "dynamics/train_log.csv"),
+            checkpoint=str(tmp_path / "model/best.pt"),
+            model_log=str(tmp_path / "model/train_log.csv"),
+            dynamics=str(tmp_path / "training_dynamics.csv"),
+            test=str(tmp_path / "test.npy"),
+            vocab=str(vocab_path),
+        ),
+        output=_namespace(
+            table=str(tmp_path / "unit_histories.csv"),
+            figure=str(tmp_path / "unit_histories.png"),
+        ),
+        params=_namespace(model="lstm-2L-t", code=False, max_chars=400),
+        log=[str(tmp_path / "unit_histories.log")],
+        rule="unit_histories",
+        threads=1,
+    )
+    runpy.run_path(str(SCRIPT), init_globals={"snakemake": snakemake})
+    rows = read_table(tmp_path / "unit_histories.csv")
+    per_epoch = iterations_per_epoch(runs["dynamics"])
+    names = [f"iter-{it:06d}" for it in (2, 8, 15, 30) if it <= 2 * per_epoch]
+    signals = {row["signal"] for row in rows}
+    assert "in_double_quotes" in signals and "line_position" in signals
+    for signal in signals:
+        own = [row for row in rows if row["signal"] == signal]
+        assert [row["snapshot"] for row in own] == [*names, CONVERGED]
+        assert len({(row["layer"], row["unit"]) for row in own}) == 1
+        assert own[-1]["epoch"] == read_checkpoint_epoch(tmp_path / "model/best.pt")
+        # Ranked on the converged model: its cell is the converged model's best.
+        assert abs(own[-1]["correlation"]) == pytest.approx(abs(own[-1]["best_correlation"]))
+    assert (tmp_path / "unit_histories.png").read_bytes()[:4] == b"\x89PNG"
+    assert "ranked on the converged checkpoint" in (tmp_path / "unit_histories.log").read_text()
+
+
+def read_checkpoint_epoch(path: Path) -> float:
+    return float(torch.load(path, weights_only=True)["epoch"])
