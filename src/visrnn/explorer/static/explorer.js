@@ -222,7 +222,7 @@ function snapshotShown(listed, stop) {
     return "";
   }
   const chosen = listed.snapshots.find((s) => s.name === view.snap);
-  note.textContent = `units as at ${chosen.epoch === null ? "" : `epoch ${chosen.epoch}, `}iteration ${chosen.iteration} (predictions, hypothesis and match: the trained model)`;
+  note.textContent = `units as at ${chosen.epoch === null ? "" : `epoch ${chosen.epoch}, `}iteration ${chosen.iteration} (predictions, hypothesis, match, ranking and top examples: the trained model)`;
   return view.snap;
 }
 
