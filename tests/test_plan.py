@@ -105,6 +105,11 @@ def test_result_paths_follow_the_output_contract() -> None:
     assert plan.split_files("wp")["val"] == "results/wp/data/val.npy"
     assert plan.explorer_model("wp", "best-lstm", "/r") == "/r/wp/explorer/models/best-lstm"
     assert plan.scorecard(plan.SCORECARD_MD) == "results/scorecard.md"
+    # The dynamics run's outputs, as rule dynamics_snapshots spells them.
+    rules = (REPO / "workflow" / "rules" / "analysis.smk").read_text()
+    assert f'snapshots=directory("{plan.dynamics_snapshots("{ds}")}")' in rules
+    assert f'log="{plan.dynamics_log("{ds}")}"' in rules
+    assert plan.train_log("wp", "lstm-1L-5k") == "results/wp/models/lstm-1L-5k/train_log.csv"
     config = settled(SMALL)
     assert plan.gated_saturation(config, "wp") == [
         f"results/wp/saturation/{model}.csv" for model in plan.model_ids(config)
@@ -133,6 +138,7 @@ def test_final_outputs_of_the_demo() -> None:
     assert len(outputs) == len(set(outputs))
     for ds in ("wp", "lk"):
         assert f"results/{ds}/tables/training_dynamics.csv" in outputs  # dynamics.model set
+        assert f"results/{ds}/tables/unit_histories.csv" in outputs  # beside it
         assert f"results/{ds}/explorer/models/best-lstm" in outputs  # full_test: lstm, gru
         assert f"results/{ds}/explorer/models/best-rnn" not in outputs
         assert len([o for o in outputs if o.startswith(f"results/{ds}/activations/")]) == 6
@@ -150,7 +156,7 @@ def test_final_outputs_of_the_demo() -> None:
         )
     for ds in ("wp", "lk"):  # the atlas of every trained model
         assert {f"results/{ds}/tables/atlas.csv", f"results/{ds}/figures/atlas.png"} <= set(outputs)
-    assert len(outputs) == 2 * 24 + 3 + 2
+    assert len(outputs) == 2 * 25 + 3 + 2
 
 
 def test_the_atlas_reads_every_run_of_every_grid_model() -> None:

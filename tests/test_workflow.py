@@ -87,6 +87,7 @@ def test_demo_writes_the_output_contract(demo_run: Path) -> None:
             "error_overlap.tsv",
             "char_advantage.tsv",
             "training_dynamics.tsv",
+            "unit_histories.tsv",
         }
         assert stages <= benchmarks
         header = next((results / "benchmarks").rglob("*.tsv")).read_text().split()[:4]
@@ -324,6 +325,7 @@ def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, t
     assert jobs["corpus"] == 2 and jobs["train_model"] == 12 and jobs["select_model"] == 12
     assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 28 and jobs["select_nnn"] == 14
     assert jobs["dynamics_snapshots"] == 2 and jobs["error_oracles"] == 1
+    assert jobs["unit_histories"] == 2  # beside the dynamics, on each corpus
     assert jobs["closing_brace"] == 1
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
     assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset

@@ -340,6 +340,21 @@ def figure(ds: str, name: str) -> str:
     return f"{RESULTS}/{ds}/figures/{name}"
 
 
+def train_log(ds: str, model: str) -> str:
+    """A selected model's per-epoch training log."""
+    return f"{RESULTS}/{ds}/models/{model}/train_log.csv"
+
+
+def dynamics_snapshots(ds: str, root: str | Path = RESULTS) -> str:
+    """The folder of the dynamics model's training snapshots (``iter-*.pt``, Figure 5)."""
+    return f"{root}/{ds}/dynamics/snapshots"
+
+
+def dynamics_log(ds: str, root: str | Path = RESULTS) -> str:
+    """The snapshot run's per-epoch training log."""
+    return f"{root}/{ds}/dynamics/train_log.csv"
+
+
 def seed_dir(ds: str, seed: int) -> str:
     """A kernel dataset redrawn with another shuffle seed (seeds.smk)."""
     return f"{RESULTS}/{ds}/seeds/{seed}"
@@ -471,6 +486,24 @@ def ablation_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
     return inputs
 
 
+def unit_history_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """What the unit histories read: the dynamics model's snapshots and their run's log, its
+    converged checkpoint and log (the cells are ranked on it when its run retraced the
+    snapshot run), the Figure 5 (right) table drawn beside them, the test text."""
+    model = dynamics_model(config)
+    if model is None:
+        raise ConfigError("analysis.dynamics.model: the unit histories need a dynamics model")
+    return {
+        "snapshots": dynamics_snapshots(ds),
+        "snapshots_log": dynamics_log(ds),
+        "checkpoint": checkpoint(ds, model),
+        "model_log": train_log(ds, model),
+        "dynamics": table(ds, "training_dynamics"),
+        "test": data_file(ds, "test.npy"),
+        "vocab": data_file(ds, "vocab.json"),
+    }
+
+
 def seed_draws(config: Mapping[str, Any], ds: str) -> dict[str, str]:
     """Per shuffle seed, the reference n-gram's scores (``scores_{seed}``) and the corpus
     file list (``files_{seed}``); the configured seed's are the main run's."""
@@ -547,7 +580,7 @@ def final_outputs(config: Mapping[str, Any]) -> list[str]:
         if config["datasets"][ds]["code"]:
             outputs.append(table(ds, "closing_brace"))
         if dynamics_model(config):
-            outputs.append(table(ds, "training_dynamics"))
+            outputs += [table(ds, "training_dynamics"), table(ds, "unit_histories")]
         if ds in oracle_datasets(config):
             outputs.append(table(ds, "oracles"))
         if ds in kernel_datasets(config):

@@ -1,6 +1,6 @@
 # The long-range analyses, one rule per paper figure: agreement t-SNE (Fig. 1 right), error
-# overlap and per-character advantage (Fig. 4), closing brace and training dynamics (Fig. 5),
-# and the error oracles (Fig. 6).
+# overlap and per-character advantage (Fig. 4), closing brace and training dynamics (Fig. 5)
+# with the unit histories beside it, and the error oracles (Fig. 6).
 
 
 rule agreement_tsne:
@@ -139,6 +139,31 @@ rule training_dynamics:
         model=DYNAMICS_MODEL,
     script:
         "../scripts/training_dynamics.py"
+
+
+rule unit_histories:
+    input:
+        unpack(get_unit_history_inputs),
+        code=code("unit_histories"),
+    output:
+        table=in_report("results/{ds}/tables/unit_histories.csv", "figure5"),
+        figure=in_report("results/{ds}/figures/unit_histories.png", "figure5"),
+    log:
+        "results/{ds}/logs/unit_histories.log",
+    benchmark:
+        "results/{ds}/benchmarks/unit_histories.tsv"
+    conda:
+        "../../envs/pytorch.yaml"
+    threads: 1  # batch-1 recurrence: more threads only wait on each other
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        model=DYNAMICS_MODEL,
+        code=get_dataset_code,
+        max_chars=config["activations"]["max_chars"],
+    script:
+        "../scripts/unit_histories.py"
 
 
 rule error_oracles:

@@ -200,6 +200,10 @@ def get_ablation_inputs(wildcards):
     return plan.ablation_inputs(config, wildcards.ds)
 
 
+def get_unit_history_inputs(wildcards):
+    return plan.unit_history_inputs(config, wildcards.ds)
+
+
 def get_explorer_oracles(wildcards):
     """The error-oracle settings for a dataset the oracles run on, else None."""
     if wildcards.ds in plan.oracle_datasets(config):

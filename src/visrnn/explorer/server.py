@@ -28,7 +28,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from visrnn import plan
-from visrnn.explorer import live, queries, search
+from visrnn.data.splits import Vocab
+from visrnn.explorer import live, queries, search, snapshots
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.explorer.tracks import TrackFileError, UserTrack
 from visrnn.inside.atlas import match_units
@@ -90,6 +91,7 @@ class Results:
             if not directory.is_dir():
                 raise FileNotFoundError(f"{directory} is not a directory; give a results directory")
         self.texts: dict[str, Path] = {}
+        self.dataset_roots: dict[str, Path] = {}  # the results directory of each dataset
         self._opened: dict[tuple[str, str], ModelStore] = {}
         self.models: dict[str, dict[str, Path]] = {}
         for directory in self.roots:
@@ -100,6 +102,7 @@ class Results:
                 if ds in self.texts:
                     raise ValueError(f"two datasets named {ds!r}: {self.texts[ds]} and {text}")
                 self.texts[ds] = text
+                self.dataset_roots[ds] = directory
                 models = Path(plan.explorer_models(ds, directory))
                 self.models[ds] = {
                     p.parent.name: p.parent for p in sorted(models.glob("*/model.json"))
@@ -146,6 +149,14 @@ class Results:
         """Drop every model's memory maps (their pages leave the resident memory with them)."""
         for store in self._opened.values():
             store.release_maps()
+
+    @functools.cache  # noqa: B019
+    def snapshots(self, ds: str, model: str) -> tuple[list[snapshots.Snapshot], str]:
+        """The model's training snapshots (``visrnn.explorer.snapshots``) and why none."""
+        store = self.model(ds, model)
+        if self.text(ds).vocabulary is not None:
+            return [], f"{model} is an imported network's states: no training snapshots"
+        return snapshots.find_snapshots(self.dataset_roots[ds], ds, store.meta)
 
     def model(self, ds: str, model: str) -> ModelStore:
         if (ds, model) not in self._opened:
@@ -450,6 +461,67 @@ def create_app(
             media_type="application/octet-stream",
             headers={"X-Units": str(block.shape[0]), "X-Positions": str(block.shape[1])},
         )
+
+    snapshot_values = snapshots.SnapshotValues()
+
+    @app.get("/api/{ds}/{model}/snapshots")
+    def training_snapshots(ds: str, model: str) -> JSONResponse:
+        """The model's training snapshots (name, iteration, epoch), or a note why none."""
+        found, note = results.snapshots(ds, model)
+        return _json(
+            {
+                "snapshots": [snapshot.as_json() for snapshot in found],
+                "note": note,
+                "max_positions": snapshots.SNAPSHOT_CHARS,
+            }
+        )
+
+    @app.get("/api/{ds}/{model}/snapshot_window")
+    def snapshot_window(
+        ds: str,
+        model: str,
+        snapshot: str,
+        layer: int,
+        state: str,
+        start: Position,
+        stop: Position,
+    ) -> Response:
+        """``window`` as the snapshot's checkpoint computes the same units: its states over
+        the first ``snapshots.SNAPSHOT_CHARS`` positions, computed once and kept."""
+        store = results.model(ds, model)
+        _values(store, layer, state)
+        found, note = results.snapshots(ds, model)
+        chosen = next((s for s in found if s.name == snapshot), None)
+        if chosen is None:
+            listed = ", ".join(s.name for s in found) or note
+            raise HTTPException(404, f"unknown snapshot {snapshot!r} of {model}; {listed}")
+        covered = min(store.num_positions, snapshots.SNAPSHOT_CHARS)
+        _range(start, stop, covered)
+
+        def compute() -> np.ndarray:
+            lock = live_lock(ds, model)
+            if not lock.acquire(blocking=False):
+                raise HTTPException(
+                    429, f"{model} is computing another snapshot or live text; try again"
+                )
+            try:
+                text = results.text(ds)
+                ids = Vocab(tuple(text.meta["symbols"])).encode(bytes(text.text[:covered]))
+                return snapshots.compute(chosen, store.meta, ids, layer, state)
+            except live.LiveError as error:
+                raise HTTPException(error.status, str(error)) from None
+            finally:
+                lock.release()
+
+        values = snapshot_values.get((ds, model, snapshot, layer, state), compute)
+        block = np.ascontiguousarray(values[:, start:stop], dtype="<f2")
+        return Response(
+            block.tobytes(),
+            media_type="application/octet-stream",
+            headers={"X-Units": str(block.shape[0]), "X-Positions": str(block.shape[1])},
+        )
+
+    app.state.snapshot_values = snapshot_values
 
     @app.get("/api/{ds}/{model}/predictions")
     def predictions(ds: str, model: str, start: Position, stop: Position) -> JSONResponse:

@@ -18,7 +18,7 @@ const view = {
   ds: "", model: "", layer: 0, state: "", pos: 0, unit: 0, sort: "index", pins: [],
   hs: null, he: null, t: 0.5, sign: 1, before: 3, after: 3, track: "", drop: [],
   modelB: "", layerB: 0, stateB: "", unitB: null, matched: false, tf: "", minlen: 1, maxlen: null,
-  q: "", rx: 0, ic: 0, rtrack: "", rby: "",
+  q: "", rx: 0, ic: 0, rtrack: "", rby: "", snap: "",
 };
 const INTS = ["layer", "pos", "unit", "hs", "he", "sign", "before", "after", "layerB", "unitB", "minlen", "maxlen", "rx", "ic"];
 let valueRange = { max: 1, bounded: true }; // the shown state's range (/range)
@@ -33,6 +33,7 @@ let searchFound = null; // the last search answer
 let ranking = null; // the last ranking answer
 let liveAnswer = null; // the last live-text answer
 let matching = null; // the last /counterparts answer: units of A matched with units of B
+const snapshotLists = {}; // "ds/model" -> its /snapshots answer
 
 // ---------------------------------------------------------------- URL state and requests
 
@@ -196,12 +197,43 @@ function fillSelects() {
   $("live-text").maxLength = limits.live_max_chars;
 }
 
+// ---------------------------------------------------------------- training snapshots
+
+// The model's training snapshots (visrnn.explorer.snapshots), asked once per model; the
+// select offers the trained model (the store's dump) and each snapshot, or says why none.
+async function fillSnapshots() {
+  const key = `${view.ds}/${view.model}`;
+  if (!(key in snapshotLists)) snapshotLists[key] = await api(`${view.ds}/${view.model}/snapshots`);
+  const listed = snapshotLists[key];
+  const names = listed.snapshots.map((s) => s.name);
+  const labels = listed.snapshots.map((s) =>
+    s.epoch === null ? `iteration ${s.iteration}` : `epoch ${s.epoch} (iteration ${s.iteration})`);
+  view.snap = fill($("snapshot"), ["", ...names], view.snap, ["trained model", ...labels]);
+  $("snapshot").disabled = !names.length;
+  return listed;
+}
+
+// Which values the main view shows: a snapshot's where it covers the window, else the dump's.
+function snapshotShown(listed, stop) {
+  const note = $("snapshot-note");
+  if (!listed.snapshots.length) { note.textContent = listed.note; return ""; }
+  if (!view.snap) { note.textContent = `${listed.snapshots.length} training snapshots`; return ""; }
+  if (stop > listed.max_positions) {
+    note.textContent = `snapshots cover the first ${listed.max_positions} positions: the trained model is shown here`;
+    return "";
+  }
+  const chosen = listed.snapshots.find((s) => s.name === view.snap);
+  note.textContent = `units as at ${chosen.epoch === null ? "" : `epoch ${chosen.epoch}, `}iteration ${chosen.iteration} (predictions, hypothesis, match, ranking and top examples: the trained model)`;
+  return view.snap;
+}
+
 // ---------------------------------------------------------------- the main view
 
 async function load() {
   showError("");
   setGeometry();
   fillSelects();
+  const listed = await fillSnapshots();
   writeURL();
   const meta = modelMeta();
   const size = Math.min(meta.num_positions, datasets[view.ds].num_positions);
@@ -209,10 +241,12 @@ async function load() {
   const stop = Math.min(size, view.pos + WINDOW);
   const range = { start: view.pos, stop };
   const where = { ...range, layer: view.layer, state: view.state };
+  const snap = snapshotShown(listed, stop);
   const requests = [
     api(`${view.ds}/text`, range),
     api(`${view.ds}/${view.model}/predictions`, range),
-    api(`${view.ds}/${view.model}/window`, where, true),
+    snap ? api(`${view.ds}/${view.model}/snapshot_window`, { ...where, snapshot: snap }, true)
+      : api(`${view.ds}/${view.model}/window`, where, true),
   ];
   if (view.modelB) {
     const stopB = Math.min(stop, modelMeta(view.modelB).num_positions);
@@ -230,7 +264,7 @@ async function load() {
   slider.max = String(valueRange.max); slider.step = String(valueRange.max / 100);
   $("threshold-range").textContent = valueRange.bounded ? `(${valueRange.transform}: 0 … 1)`
     : `(${valueRange.transform}: 0 … ${valueRange.max.toPrecision(3)}, the 99.9th percentile of |value|)`;
-  page = { start: view.pos, stop, text, predictions, values, valuesB };
+  page = { start: view.pos, stop, text, predictions, values, valuesB, snap };
   drawStrip(); drawTracks(); drawHeatmaps(); drawCounterpart(); drawSearchMinimap(); drawRanking(); drawLive();
   if (view.hs !== null && view.he !== null) await runHypothesis(); else drawHypothesis();
   if (view.matched) await runMatch();
@@ -350,7 +384,7 @@ function drawHeatmap(canvas, data, label, labelText, interactive, colour, curren
 
 function drawHeatmaps() {
   drawHeatmap($("heatmap"), page.values, $("heat-label"),
-    `${view.model} layer ${view.layer} ${view.state}: ${page.values.units} units × ${page.values.positions} positions ` +
+    `${view.model}${page.snap ? ` at snapshot ${page.snap}` : ""} layer ${view.layer} ${view.state}: ${page.values.units} units × ${page.values.positions} positions ` +
     `(click a row: colour the text by it; shift-click: pin it; sorted by ${view.sort})`, true, mainShade);
   $("compare").hidden = !view.modelB;
   if (view.modelB && page.valuesB) {
@@ -741,7 +775,8 @@ function heatmapClick(event) {
 function bind() {
   const reload = (key, parse = (v) => v) => (e) => { view[key] = parse(e.target.value); load().catch(() => {}); };
   $("ds").onchange = (e) => { view.ds = e.target.value; view.model = ""; view.state = ""; view.hs = view.he = null; hyp = null; load(); };
-  $("model").onchange = (e) => { view.model = e.target.value; view.state = ""; hyp = null; view.hs = view.he = null; load(); };
+  $("model").onchange = (e) => { view.model = e.target.value; view.state = ""; view.snap = ""; hyp = null; view.hs = view.he = null; load(); };
+  $("snapshot").onchange = reload("snap");
   $("layer").onchange = reload("layer", Number);
   $("state").onchange = reload("state");
   $("modelB").onchange = (e) => { view.modelB = e.target.value; view.stateB = ""; view.unitB = null; load(); };
