@@ -317,13 +317,13 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
 
 def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, tmp_path) -> None:
     """The CPU showcase (README): on War and Peace and the shipped Linux files, 6 models of
-    one run each, the n-gram ladder, 7 n-NNs of two hidden sizes, the closing brace, the
+    one run each, the n-gram ladder, 6 n-NNs of two hidden sizes, the closing brace, the
     oracles (WP), the dynamics and the explorer's three models per corpus (its settings:
     test_showcase.py)."""
     shutil.copy(REPO / "showcase" / "config.yaml", tmp_path / "config.yaml")
     jobs = dry_run(workflow_copy, tmp_path)
     assert jobs["corpus"] == 2 and jobs["train_model"] == 12 and jobs["select_model"] == 12
-    assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 28 and jobs["select_nnn"] == 14
+    assert jobs["ngram_model"] == 24 and jobs["train_nnn"] == 24 and jobs["select_nnn"] == 12
     assert jobs["dynamics_snapshots"] == 2 and jobs["error_oracles"] == 1
     assert jobs["unit_histories"] == 2  # beside the dynamics, on each corpus
     assert jobs["closing_brace"] == 1
