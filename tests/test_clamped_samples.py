@@ -62,12 +62,30 @@ def inside_quotes(text: bytes) -> float:
 
 
 RANKING = [  # cell_ranking.csv rows: the quote cell, and a cell that anti-correlates
-    {"signal": "in_double_quotes", "rank": 1, "layer": 0, "activation": "c", "unit": 0,
-     "correlation": 0.8},
-    {"signal": "in_double_quotes", "rank": 2, "layer": 0, "activation": "c", "unit": 1,
-     "correlation": -0.3},
-    {"signal": "paren_depth", "rank": 1, "layer": 0, "activation": "c", "unit": 1,
-     "correlation": -0.5},
+    {
+        "signal": "in_double_quotes",
+        "rank": 1,
+        "layer": 0,
+        "activation": "c",
+        "unit": 0,
+        "correlation": 0.8,
+    },
+    {
+        "signal": "in_double_quotes",
+        "rank": 2,
+        "layer": 0,
+        "activation": "c",
+        "unit": 1,
+        "correlation": -0.3,
+    },
+    {
+        "signal": "paren_depth",
+        "rank": 1,
+        "layer": 0,
+        "activation": "c",
+        "unit": 1,
+        "correlation": -0.5,
+    },
 ]
 
 
@@ -110,7 +128,7 @@ def test_the_page_shows_each_sample_with_the_signal_highlighted() -> None:
     page = render_clamped_samples("lstm-1L-planted", cells, rows, settings, code=False)
     assert page.count('class="text sample"') == 3
     assert "unclamped" in page and "held on (+2)" in page and "held off (-2)" in page
-    highlighted = page.count('<span class="on')
+    highlighted = page.split("<h2>", 1)[1].count('<span class="on')  # after the legend
     inside = sum(round(inside_quotes(text) * 200) for text in cells[0].texts.values())
     assert highlighted == inside > 0
     assert "&quot;" in page  # the sampled quotes, escaped

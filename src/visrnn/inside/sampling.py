@@ -142,7 +142,9 @@ def sample_ranked_cells(
     ``ranking`` (``cell_ranking.csv`` rows) held on and off, beside the unclamped sample (one
     text for all: the same seed and no clamp)."""
     if not value > 0:
-        raise ValueError(f"the clamp value must be above 0 (held at +value and -value), got {value}")
+        raise ValueError(
+            f"the clamp value must be above 0 (held at +value and -value), got {value}"
+        )
     free = sample(model, vocab, b"", length, temperature, seed)
     chosen = []
     for row in ranking:
