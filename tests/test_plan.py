@@ -336,3 +336,29 @@ def test_ablation_runs_where_the_best_lstm_is_dumped_whole() -> None:
     config = settled(gru_only)
     assert plan.ablation_datasets(config) == []
     assert not [path for path in plan.final_outputs(config) if "ablation" in path]
+    assert not [path for path in plan.final_outputs(config) if "clamped" in path]
+
+
+def test_clamped_samples_run_with_the_ablation_and_read_its_checkpoints() -> None:
+    config = settled(SMALL)
+    assert config["analysis"]["clamped_samples"] == {
+        "top": 1,
+        "length": 1000,
+        "temperature": 1.0,
+        "seed": 123,
+        "value": 2.0,
+    }
+    samples, ablation = (
+        plan.clamped_samples_inputs(config, "lk"),
+        plan.ablation_inputs(config, "lk"),
+    )
+    assert samples == {key: ablation[key] for key in samples}
+    assert set(samples) == {"test_losses", "ranking", "checkpoints", "vocab"}
+    outputs = plan.final_outputs(config)
+    for ds in ("wp", "lk"):
+        assert plan.table(ds, "clamped_samples") in outputs
+        assert plan.figure(ds, "clamped_samples.html") in outputs
+    too_many = copy.deepcopy(SMALL)
+    too_many["analysis"] = {"cells_top_k": 2, "clamped_samples": {"top": 3}}
+    with pytest.raises(plan.ConfigError, match=r"analysis.clamped_samples.top: 3 cells"):
+        settled(too_many)
