@@ -1,8 +1,9 @@
 """The explorer's silencing and clamped sampling (``visrnn.explorer.clamping``) through the API,
-on a tiny LSTM checkpoint dumped over the synthetic text (visrnn.explorer.synthetic): the
+on test_explorer_tools's tiny LSTM checkpoint (16 cells) dumped over the synthetic text: the
 numbers are the intervention engine's, and bad requests, a busy model and states without a
 checkpoint are refused, saying why."""
 
+# ruff: noqa: F811 (test_explorer_tools's fixtures, imported, are the tests' parameters)
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,38 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from test_explorer_tools import LSTM as NO_CHECKPOINT
+from test_explorer_tools import POSITIONS, TINY, app, client, results  # noqa: F401 (fixtures)
 
 from visrnn.data.splits import Vocab
 from visrnn.explorer import clamping, live
 from visrnn.explorer.imports import write_explorer
 from visrnn.explorer.server import create_app
 from visrnn.explorer.store import ModelStore, TextStore
-from visrnn.explorer.synthetic import write_checkpoint_model, write_synthetic_results
 from visrnn.inside.interventions import Clamp, score_interventions
 from visrnn.inside.sampling import sample
 from visrnn.models.checkpoints import load_checkpoint
 
 LOCAL = "http://127.0.0.1:8000"
-POSITIONS, UNITS = 2400, 24
-TINY = "lstm-2L-tiny"
-NO_CHECKPOINT = "lstm-1L-syn"
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    root = write_synthetic_results(tmp_path_factory.mktemp("clamping"), POSITIONS, UNITS)
-    write_checkpoint_model(root, TINY, hidden=8)
-    return root
-
-
-@pytest.fixture(scope="module")
-def app(results: Path):
-    return create_app(results)
-
-
-@pytest.fixture(scope="module")
-def client(app) -> TestClient:
-    return TestClient(app, base_url=LOCAL)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +108,7 @@ def test_sampling_writes_from_the_position_unclamped_and_clamped(client, model, 
 @pytest.mark.parametrize(
     ("endpoint", "change", "status", "message"),
     [
-        ("silence", {"units": "8"}, 400, "out of range"),
+        ("silence", {"units": "16"}, 400, "out of range"),
         ("silence", {"units": "x"}, 400, "comma-separated integers"),
         ("silence", {"state": "f"}, 400, "cannot be held"),
         ("silence", {"layer": 2}, 404, "unknown layer 2"),
@@ -174,10 +156,11 @@ def test_states_without_a_checkpoint_are_refused_saying_so(client, tmp_path) -> 
         )
     words = ["the", "war", "and", "the", "peace", "said", "the", "prince"] * 4
     states = {(0, "h"): np.random.default_rng(0).uniform(-1, 1, (len(words), 4))}
-    write_explorer(tmp_path, words, states, dataset="words", model_type="lstm")
+    write_explorer(tmp_path, words, states, dataset="words")
     imported = TestClient(create_app(tmp_path), base_url=LOCAL)
-    refused = imported.post("/api/words/model/silence", json=body)
-    assert refused.status_code == 404 and "no checkpoint" in refused.json()["detail"]
+    for endpoint in ("silence", "sample"):
+        refused = imported.post(f"/api/words/model/{endpoint}", json=body)
+        assert refused.status_code == 404 and "no checkpoint" in refused.json()["detail"]
 
 
 def test_a_slow_silencing_stops_at_its_timeout(model, text, monkeypatch) -> None:

@@ -1,32 +1,20 @@
 """Silencing and clamped sampling as a person uses them: Debian's Chromium, headless, driven by
 Playwright (the helpers of test_explorer_browser), on a tiny LSTM checkpoint dumped over the
-synthetic text. Screenshots go to the test's tmp dir and, when $VISRNN_ARTEFACTS is set, there."""
+synthetic text (test_explorer_tools_browser's). Screenshots go to the test's tmp dir and,
+when $VISRNN_ARTEFACTS is set, there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from test_explorer_browser import browser, page, screenshot, serving  # noqa: F401 (fixtures)
-
-from visrnn.explorer.server import create_app
-from visrnn.explorer.synthetic import write_checkpoint_model, write_synthetic_results
+from test_explorer_browser import browser, page, screenshot  # noqa: F401 (fixtures)
+from test_explorer_tools_browser import TINY, grid  # noqa: F401 (a tiny LSTM's checkpoint)
 
 pytestmark = pytest.mark.e2e
-TINY = "lstm-2L-tiny"
-
-
-@pytest.fixture(scope="module")
-def grid(tmp_path_factory) -> Iterator[str]:
-    root = write_synthetic_results(tmp_path_factory.mktemp("browser-clamp"), 3000, 32)
-    write_checkpoint_model(root, TINY, hidden=16)
-    with serving(create_app(root)) as url:
-        yield url
 
 
 def test_silence_a_unit_then_clamp_it_and_see_both_samples(
     page,  # noqa: F811 (the fixture imported above)
-    grid,
+    grid,  # noqa: F811
     tmp_path,
 ) -> None:
     page.goto(f"{grid}/?ds=syn&model={TINY}&layer=1&state=c&unit=3&pos=40")
@@ -63,7 +51,7 @@ def test_silence_a_unit_then_clamp_it_and_see_both_samples(
 
 def test_the_panels_say_when_a_model_cannot_be_run_or_held(
     page,  # noqa: F811
-    grid,
+    grid,  # noqa: F811
     tmp_path,
 ) -> None:
     page.goto(f"{grid}/?ds=syn&model={TINY}&layer=0&state=f&unit=1")

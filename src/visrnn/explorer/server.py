@@ -331,12 +331,8 @@ def create_app(
 
     app.state.live_lock = live_lock
 
-    @contextlib.contextmanager
-    def checkpoint_model(ds: str, model: str, what: str) -> Iterator[Any]:
-        """The grid model behind ``model``'s store, for one computation (live text, silencing,
-        sampling) while it holds the model's lock: 404 for a model without a checkpoint (an
-        imported network's states), 429 while another computation runs on it; a
-        ``live.LiveError`` inside becomes its HTTP status."""
+    def require_checkpoint(ds: str, model: str, what: str) -> ModelStore:
+        """``model``'s store, if it records a checkpoint to run; else 404 saying so."""
         store = results.model(ds, model)
         if results.text(ds).vocabulary is not None or "checkpoint" not in store.meta:
             raise HTTPException(
@@ -344,6 +340,15 @@ def create_app(
                 f"{model} has no checkpoint (an imported network's states): {what} needs "
                 "a grid model of this pipeline",
             )
+        return store
+
+    @contextlib.contextmanager
+    def checkpoint_model(ds: str, model: str, what: str) -> Iterator[Any]:
+        """The grid model behind ``model``'s store, for one computation (live text, silencing,
+        sampling) while it holds the model's lock: 404 for a model without a checkpoint (an
+        imported network's states), 429 while another computation runs on it; a
+        ``live.LiveError`` inside becomes its HTTP status."""
+        store = require_checkpoint(ds, model, what)
         lock = live_lock(ds, model)
         if not lock.acquire(blocking=False):
             raise HTTPException(
@@ -757,7 +762,7 @@ def create_app(
         category; 429 while another computation runs on this model."""
         from visrnn.inside.interventions import SILENCE_MODES, silence
 
-        store = results.model(ds, model)
+        store = require_checkpoint(ds, model, "silencing")
         selected = held_units(store, request.layer, request.state, request.units)
         text = results.text(ds)
         _range(request.start, request.stop, store.num_positions, clamping.MAX_SILENCED)
@@ -809,7 +814,7 @@ def create_app(
         (``visrnn.explorer.clamping.sample_pair``); 429 while another computation runs."""
         from visrnn.inside.interventions import Clamp
 
-        store = results.model(ds, model)
+        store = require_checkpoint(ds, model, "sampling")
         selected = held_units(store, request.layer, request.state, request.units)
         text = results.text(ds)
         if not 0 <= request.position < store.num_positions:
