@@ -797,8 +797,8 @@ def create_app(
                 "units": selected,
                 "clamps": [str(c) for c in clamps],
                 "text": [int(b) for b in text.text[found.start : found.stop]],
-                "p_target": _finite(found.p_target[0]),
-                "silenced_p_target": _finite(found.p_target[1]),
+                "p_target": _finite(found.p_target[0], 6),  # a silencing's changes are small
+                "silenced_p_target": _finite(found.p_target[1], 6),
                 "loss": _finite(loss[0]),
                 "silenced_loss": _finite(loss[1]),
                 "argmax": found.argmax[0].tolist(),
