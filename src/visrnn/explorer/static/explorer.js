@@ -700,14 +700,16 @@ function drawSilence() {
   $("silence-summary").textContent = `${a.clamps.join(", ")}: loss ${fixed(all.loss)} → ${fixed(all.silenced_loss)} ` +
     `(${all.delta_loss >= 0 ? "+" : ""}${fixed(all.delta_loss)}) nats per character, errors ${all.errors} → ${all.silenced_errors}, ` +
     `positions ${a.start}–${a.stop - 1} (state from position ${a.read_from})`;
+  const deltas = a.loss.map((before, i) => (before === null || a.silenced_loss[i] === null ? null : a.silenced_loss[i] - before));
+  // Full colour at the window's largest change (at least 0.05 nats), so small ones show.
+  const scale = Math.max(0.05, ...deltas.filter((d) => d !== null).map(Math.abs));
   a.text.forEach((byte, i) => {
     const span = document.createElement("span");
     const [g, control] = glyph(byte);
     span.textContent = g; span.style.width = `${CELL}px`;
     if (control) span.className = "ctl";
-    const before = a.loss[i], after = a.silenced_loss[i];
-    const delta = before === null || after === null ? null : after - before;
-    span.style.background = delta === null ? rgb(null) : rgb(-delta / 2);
+    const delta = deltas[i];
+    span.style.background = delta === null ? rgb(null) : rgb(-delta / scale);
     if (a.argmax[i] !== a.silenced_argmax[i]) span.classList.add("changed");
     span.title = `position ${a.start + i}: p(next) ${fixed(a.p_target[i])} → ${fixed(a.silenced_p_target[i])} silenced` +
       `\nloss change ${delta === null ? "n/a" : (delta >= 0 ? "+" : "") + delta.toFixed(3)}` +
