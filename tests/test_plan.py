@@ -144,11 +144,12 @@ def test_final_outputs_of_the_demo() -> None:
     for path in only:
         other = path.replace("/lk/", "/wp/") if "/lk/" in path else path.replace("/wp/", "/lk/")
         assert path in outputs and other not in outputs
-    for ds in ("wp", "lk"):  # the best LSTM is dumped whole: its cells are silenced
+    for ds in ("wp", "lk"):  # the best LSTM is dumped whole: its cells are silenced, clamped
         assert {f"results/{ds}/tables/ablation.csv", f"results/{ds}/figures/ablation.png"} <= set(
             outputs
         )
-    assert len(outputs) == 2 * 22 + 3 + 2
+        assert f"results/{ds}/figures/clamped_samples.html" in outputs
+    assert len(outputs) == 2 * 24 + 3 + 2
 
 
 def test_scorecard_tables_follow_the_conditions() -> None:
