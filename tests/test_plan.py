@@ -150,13 +150,14 @@ def test_final_outputs_of_the_demo() -> None:
     for path in only:
         other = path.replace("/lk/", "/wp/") if "/lk/" in path else path.replace("/wp/", "/lk/")
         assert path in outputs and other not in outputs
-    for ds in ("wp", "lk"):  # the best LSTM is dumped whole: its cells are silenced
+    for ds in ("wp", "lk"):  # the best LSTM is dumped whole: its cells are silenced, clamped
         assert {f"results/{ds}/tables/ablation.csv", f"results/{ds}/figures/ablation.png"} <= set(
             outputs
         )
+        assert f"results/{ds}/figures/clamped_samples.html" in outputs
     for ds in ("wp", "lk"):  # the atlas of every trained model
         assert {f"results/{ds}/tables/atlas.csv", f"results/{ds}/figures/atlas.png"} <= set(outputs)
-    assert len(outputs) == 2 * 25 + 3 + 2
+    assert len(outputs) == 2 * 27 + 3 + 2
 
 
 def test_the_atlas_reads_every_run_of_every_grid_model() -> None:
@@ -357,3 +358,29 @@ def test_ablation_runs_where_the_best_lstm_is_dumped_whole() -> None:
     config = settled(gru_only)
     assert plan.ablation_datasets(config) == []
     assert not [path for path in plan.final_outputs(config) if "ablation" in path]
+    assert not [path for path in plan.final_outputs(config) if "clamped" in path]
+
+
+def test_clamped_samples_run_with_the_ablation_and_read_its_checkpoints() -> None:
+    config = settled(SMALL)
+    assert config["analysis"]["clamped_samples"] == {
+        "top": 1,
+        "length": 1000,
+        "temperature": 1.0,
+        "seed": 123,
+        "value": 2.0,
+    }
+    samples, ablation = (
+        plan.clamped_samples_inputs(config, "lk"),
+        plan.ablation_inputs(config, "lk"),
+    )
+    assert samples == {key: ablation[key] for key in samples}
+    assert set(samples) == {"test_losses", "ranking", "checkpoints", "vocab"}
+    outputs = plan.final_outputs(config)
+    for ds in ("wp", "lk"):
+        assert plan.table(ds, "clamped_samples") in outputs
+        assert plan.figure(ds, "clamped_samples.html") in outputs
+    too_many = copy.deepcopy(SMALL)
+    too_many["analysis"] = {"cells_top_k": 2, "clamped_samples": {"top": 3}}
+    with pytest.raises(plan.ConfigError, match=r"analysis.clamped_samples.top: 3 cells"):
+        settled(too_many)

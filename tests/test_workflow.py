@@ -19,6 +19,7 @@ from workflow_runs import REPO, demo_config, planned_jobs, snakemake, write_conf
 
 from visrnn.common.files import read_table
 from visrnn.inside.ablation import ABLATION_COLUMNS
+from visrnn.inside.sampling import CLAMP_KINDS, CLAMPED_SAMPLE_COLUMNS
 from visrnn.scoring.choice import best_model
 from visrnn.scoring.scores import read_scores
 from visrnn.training.loop import batches_per_epoch
@@ -187,6 +188,29 @@ def test_demo_ablation_silences_each_signals_top_cell_and_a_control(demo_run: Pa
         assert (results / "benchmarks" / "ablation.tsv").is_file()
 
 
+def test_demo_clamped_samples_measure_each_signal_on_its_cells_samples(demo_run: Path) -> None:
+    config = yaml.safe_load((demo_run / "config.yaml").read_text())
+    settings = config.get("analysis", {}).get("clamped_samples", {})
+    for ds in ("wp", "lk"):
+        results = demo_run / "results" / ds
+        rows = read_table(results / "tables" / "clamped_samples.csv")
+        assert tuple(rows[0]) == CLAMPED_SAMPLE_COLUMNS
+        lstm = best_model(read_table(results / "tables" / "test_losses.csv"), "lstm")
+        ranking = read_table(results / "tables" / "cell_ranking.csv")
+        top = {row["signal"]: row for row in ranking if row["rank"] == 1}
+        assert {row["model"] for row in rows} == {lstm}
+        assert [(r["signal"], r["clamp"]) for r in rows] == [
+            (signal, kind) for signal in top for kind in CLAMP_KINDS
+        ]
+        for row in rows:
+            assert row["unit"] == top[row["signal"]]["unit"]
+            assert row["characters"] == settings.get("length", 1000)
+            assert 0.0 <= row["fraction_on"] <= 1.0
+        page = (results / "figures" / "clamped_samples.html").read_text()
+        assert page.count('class="text sample"') == len(rows)
+        assert (results / "benchmarks" / "clamped_samples.tsv").is_file()
+
+
 def test_demo_dynamics_snapshots_span_the_configured_epochs_on_each_dataset(
     demo_run: Path,
 ) -> None:
@@ -313,6 +337,7 @@ def test_the_paper_config_plans_72_models_from_216_runs(workflow_copy, tmp_path)
     assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
     # The atlas: every trained model (each run) dumped, one atlas per dataset.
     assert jobs["dump_run_activations"] == 216 and jobs["atlas"] == 2
+    assert jobs["clamped_samples"] == 2
 
 
 def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, tmp_path) -> None:
@@ -330,6 +355,7 @@ def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, t
     assert jobs["dump_best_activations"] == 6 and jobs["explorer_model"] == 6
     assert jobs["ablation"] == 2  # the best LSTM's cells, on each dataset
     assert jobs["dump_run_activations"] == 12 and jobs["atlas"] == 2
+    assert jobs["clamped_samples"] == 2
     assert jobs["scorecard"] == 1
 
 

@@ -217,8 +217,9 @@ def full_test_types(config: Mapping[str, Any]) -> list[str]:
 
 
 def ablation_datasets(config: Mapping[str, Any]) -> list[str]:
-    """Datasets whose best LSTM's ranked cells are silenced (tables/ablation.csv): all, when
-    the best LSTM is dumped over the whole test split (activations.full_test)."""
+    """Datasets whose best LSTM's ranked cells are silenced (tables/ablation.csv) and clamped
+    while it writes (tables/clamped_samples.csv): all, when the best LSTM is dumped over the
+    whole test split (activations.full_test)."""
     return datasets(config) if "lstm" in full_test_types(config) else []
 
 
@@ -464,19 +465,26 @@ def explorer_model_inputs(config: Mapping[str, Any], ds: str, model: str) -> dic
     return inputs
 
 
-def ablation_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
-    """What the ablation of a dataset reads: the LSTMs' checkpoints and scores (the best one
-    is chosen by test loss, as for its dump), the ranked cells, the reference n-gram's scores
-    and, on an oracle dataset, what the Figure 6 categories read."""
-    lstms = model_ids(config, ["lstm"])
-    inputs: dict[str, Any] = {
+def clamped_samples_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """What the clamped samples of a dataset read: the LSTMs' checkpoints (the best one is
+    chosen by test loss, as for its dump), the ranked cells and the vocabulary."""
+    return {
         "test_losses": table(ds, "test_losses"),
         "ranking": table(ds, "cell_ranking"),
-        "checkpoints": [checkpoint(ds, model) for model in lstms],
-        "scores": [eval_scores(ds, model) for model in lstms],
+        "checkpoints": [checkpoint(ds, model) for model in model_ids(config, ["lstm"])],
+        "vocab": data_file(ds, "vocab.json"),
+    }
+
+
+def ablation_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """What the ablation of a dataset reads: the clamped samples' inputs, the LSTMs' scores,
+    the reference n-gram's scores and, on an oracle dataset, what the Figure 6 categories
+    read."""
+    inputs: dict[str, Any] = {
+        **clamped_samples_inputs(config, ds),
+        "scores": [eval_scores(ds, model) for model in model_ids(config, ["lstm"])],
         "reference": eval_scores(ds, ngram_id(reference_ngram(config))),
         "test": data_file(ds, "test.npy"),
-        "vocab": data_file(ds, "vocab.json"),
     }
     if ds in oracle_datasets(config):
         inputs["train"] = data_file(ds, "train.npy")
@@ -577,6 +585,7 @@ def final_outputs(config: Mapping[str, Any]) -> list[str]:
         outputs += [explorer_model(ds, best_id(t)) for t in full_test_types(config)]
         if ds in ablation_datasets(config):
             outputs += [table(ds, "ablation"), figure(ds, "ablation.png")]
+            outputs += [table(ds, "clamped_samples"), figure(ds, "clamped_samples.html")]
         if config["datasets"][ds]["code"]:
             outputs.append(table(ds, "closing_brace"))
         if dynamics_model(config):

@@ -61,7 +61,7 @@ REPORT_SECTIONS = {
     "figure4": "Figure 4: errors",
     "figure5": "Figure 5: long-range dependencies",
     "figure6": "Figure 6: error oracles",
-    "ablation": "Ablation: what a cell is worth",
+    "ablation": "Ablation and clamped samples: what a cell is worth, what it writes",
     "atlas": "Atlas: cells across the grid",
     "scorecard": "Scorecard: this run against the paper",
 }
@@ -202,6 +202,10 @@ def get_ablation_inputs(wildcards):
 
 def get_unit_history_inputs(wildcards):
     return plan.unit_history_inputs(config, wildcards.ds)
+
+
+def get_clamped_samples_inputs(wildcards):
+    return plan.clamped_samples_inputs(config, wildcards.ds)
 
 
 def get_explorer_oracles(wildcards):

@@ -80,6 +80,13 @@ def check_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"activations.full_test: {sorted(missing)} not among grid.types {grid['types']}"
         )
+    analysis = config.get("analysis", {})
+    top, ranked = analysis.get("clamped_samples", {}).get("top"), analysis.get("cells_top_k")
+    if top is not None and ranked is not None and top > ranked:
+        raise ConfigError(
+            f"analysis.clamped_samples.top: {top} cells per signal, but the ranking keeps "
+            f"{ranked} (analysis.cells_top_k)"
+        )
     baselines = config.get("baselines", {})
     reference = config.get("analysis", {}).get("reference_ngram")
     ngram_n = baselines.get("ngram", {}).get("n", [])

@@ -11,12 +11,13 @@ rebinding its DNS name to 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,11 +26,11 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from visrnn import plan
 from visrnn.data.splits import Vocab
-from visrnn.explorer import live, queries, search, snapshots
+from visrnn.explorer import clamping, live, queries, search, snapshots
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.explorer.tracks import TrackFileError, UserTrack
 from visrnn.inside.atlas import match_units
@@ -297,6 +298,26 @@ class LiveRequest(BaseModel):
     state: str
 
 
+class SilenceRequest(BaseModel):
+    layer: int
+    state: str
+    units: str  # comma-separated unit indices
+    start: int = Field(ge=0)
+    stop: int = Field(ge=1)
+    silence: str = "zero"
+
+
+class SampleRequest(BaseModel):
+    layer: int
+    state: str
+    units: str  # comma-separated unit indices
+    value: float = Field(allow_inf_nan=False, ge=-100.0, le=100.0)
+    position: int = Field(ge=0)
+    length: int = Field(default=300, ge=1, le=clamping.MAX_SAMPLE)
+    temperature: float = Field(default=1.0, ge=0.0, le=10.0)
+    seed: int = Field(default=123, ge=0, lt=2**63)
+
+
 def _context(text: search.SearchText, start: int, stop: int) -> str:
     """The searched string's characters [start, stop) as the page shows them: a text of
     bytes decoded as UTF-8 (Latin-1 in the searched string)."""
@@ -328,6 +349,45 @@ def create_app(
             return locks.setdefault((ds, model), threading.Lock())
 
     app.state.live_lock = live_lock
+
+    def require_checkpoint(ds: str, model: str, what: str) -> ModelStore:
+        """``model``'s store, if it records a checkpoint to run; else 404 saying so."""
+        store = results.model(ds, model)
+        if results.text(ds).vocabulary is not None or "checkpoint" not in store.meta:
+            raise HTTPException(
+                404,
+                f"{model} has no checkpoint (an imported network's states): {what} needs "
+                "a grid model of this pipeline",
+            )
+        return store
+
+    @contextlib.contextmanager
+    def computing(ds: str, model: str) -> Iterator[None]:
+        """One computation on ``model`` (live text, silencing, sampling, a snapshot's states)
+        while it holds the model's lock: 429 while another runs on it; a ``live.LiveError``
+        inside becomes its HTTP status."""
+        lock = live_lock(ds, model)
+        if not lock.acquire(blocking=False):
+            raise HTTPException(
+                429, f"{model} is computing something else; try again when it is done"
+            )
+        try:
+            yield
+        except live.LiveError as error:
+            raise HTTPException(error.status, str(error)) from None
+        finally:
+            lock.release()
+
+    @contextlib.contextmanager
+    def checkpoint_model(ds: str, model: str, what: str) -> Iterator[Any]:
+        """The grid model behind ``model``'s store, for one computation (``computing``): 404
+        for a model without a checkpoint (an imported network's states)."""
+        store = require_checkpoint(ds, model, what)
+        with computing(ds, model):
+            if (ds, model) not in models:
+                path = live.checkpoint_of(store.path, store.meta, results.roots)
+                models[ds, model] = live.load_model(path, store.meta)
+            yield models[ds, model]
 
     @app.middleware("http")
     async def only_this_host(request: Request, call_next: Any) -> Response:
@@ -382,6 +442,8 @@ def create_app(
                 "palette": {"negative": NEGATIVE_RGB.tolist(), "positive": POSITIVE_RGB.tolist()},
                 "limits": {
                     "live_max_chars": live.MAX_CHARS,
+                    "max_silenced": clamping.MAX_SILENCED,
+                    "max_sample": clamping.MAX_SAMPLE,
                     "max_pattern": search.MAX_PATTERN,
                     "rank_keys": RANK_KEYS,
                 },
@@ -499,19 +561,10 @@ def create_app(
         _range(start, stop, covered)
 
         def compute() -> np.ndarray:
-            lock = live_lock(ds, model)
-            if not lock.acquire(blocking=False):
-                raise HTTPException(
-                    429, f"{model} is computing another snapshot or live text; try again"
-                )
-            try:
+            with computing(ds, model):
                 text = results.text(ds)
                 ids = Vocab(tuple(text.meta["symbols"])).encode(bytes(text.text[:covered]))
                 return snapshots.compute(chosen, store.meta, ids, layer, state)
-            except live.LiveError as error:
-                raise HTTPException(error.status, str(error)) from None
-            finally:
-                lock.release()
 
         values = snapshot_values.get((ds, model, snapshot, layer, state), compute)
         block = np.ascontiguousarray(values[:, start:stop], dtype="<f2")
@@ -801,27 +854,9 @@ def create_app(
         if not request.text:
             raise HTTPException(400, "type some text first")
         text = results.text(ds)
-        if text.vocabulary is not None or "checkpoint" not in store.meta:
-            raise HTTPException(
-                404,
-                f"{model} has no checkpoint (an imported network's states): live text needs "
-                "a grid model of this pipeline",
-            )
-        lock = live_lock(ds, model)
-        if not lock.acquire(blocking=False):
-            raise HTTPException(
-                429, f"{model} is computing another live text; try again when it is done"
-            )
-        try:
+        with checkpoint_model(ds, model, "live text") as network:
             ids = live.encode(request.text, text.meta["symbols"])
-            if (ds, model) not in models:
-                path = live.checkpoint_of(store.path, store.meta, results.roots)
-                models[ds, model] = live.load_model(path, store.meta)
-            answer = live.run(models[ds, model], ids, request.layer, request.state)
-        except live.LiveError as error:
-            raise HTTPException(error.status, str(error)) from None
-        finally:
-            lock.release()
+            answer = live.run(network, ids, request.layer, request.state)
         return _json(
             {
                 "layer": request.layer,
@@ -836,6 +871,112 @@ def create_app(
                 "loss": _finite(answer.loss),
                 "mean_loss": float(np.nanmean(answer.loss)) if len(answer.loss) > 1 else None,
                 "seconds": round(answer.seconds, 4),
+            }
+        )
+
+    def held_units(store: ModelStore, layer: int, state: str, units: str) -> list[int]:
+        """The units a silencing or clamp names, checked: a layer and state the store has
+        and the checkpoint can hold (``HELD_STATES``), units in range."""
+        from visrnn.inside.interventions import HELD_STATES
+
+        _values(store, layer, state)
+        holdable = HELD_STATES.get(store.meta.get("model_type", ""), ())
+        if state not in holdable:
+            raise HTTPException(
+                400,
+                f"state {state!r} cannot be held: a {store.meta.get('model_type')} holds "
+                f"{' or '.join(holdable) or 'nothing'}; choose that state",
+            )
+        return _units(units, store.hidden_size)
+
+    @app.post("/api/{ds}/{model}/silence")
+    def silence_units(ds: str, model: str, request: SilenceRequest) -> JSONResponse:
+        """The window [start, stop) scored by the model intact and with the units silenced
+        (``visrnn.explorer.clamping.silence_window``), per position and per Figure 6
+        category; 429 while another computation runs on this model."""
+        from visrnn.inside.interventions import SILENCE_MODES, silence
+
+        store = require_checkpoint(ds, model, "silencing")
+        selected = held_units(store, request.layer, request.state, request.units)
+        text = results.text(ds)
+        _range(request.start, request.stop, store.num_positions, clamping.MAX_SILENCED)
+        if request.silence not in SILENCE_MODES:
+            raise HTTPException(
+                400, f"silence must be one of {', '.join(SILENCE_MODES)}, got {request.silence!r}"
+            )
+        means = None
+        if request.silence == "mean":  # over the stored positions
+            values = store.values(request.layer, request.state)
+            means = {(request.layer, request.state): np.zeros(store.hidden_size)}
+            for unit in selected:
+                mean = np.asarray(values[unit], dtype=np.float64).mean()
+                means[request.layer, request.state][unit] = mean
+        clamps = silence(request.layer, request.state, selected, request.silence, means)
+        with checkpoint_model(ds, model, "silencing") as network:
+            vocab = Vocab(tuple(text.meta["symbols"]))
+            found = clamping.silence_window(
+                network, vocab, text.text, request.start, request.stop, clamps
+            )
+        codes = None if store.oracle is None else store.oracle[request.start : request.stop]
+        summary = clamping.category_summary(
+            found, codes, store.meta.get("oracle_categories") if codes is not None else None
+        )
+        with np.errstate(divide="ignore"):
+            loss = -np.log(found.p_target.astype(np.float64))
+        return _json(
+            {
+                "start": found.start,
+                "stop": found.stop,
+                "read_from": found.read_from,
+                "units": selected,
+                "clamps": [str(c) for c in clamps],
+                "text": [int(b) for b in text.text[found.start : found.stop]],
+                "p_target": _finite(found.p_target[0], 6),  # a silencing's changes are small
+                "silenced_p_target": _finite(found.p_target[1], 6),
+                "loss": _finite(loss[0]),
+                "silenced_loss": _finite(loss[1]),
+                "argmax": found.argmax[0].tolist(),
+                "silenced_argmax": found.argmax[1].tolist(),
+                "categories": summary,
+            }
+        )
+
+    @app.post("/api/{ds}/{model}/sample")
+    def sample_units(ds: str, model: str, request: SampleRequest) -> JSONResponse:
+        """What the model writes after the text up to ``position``, with nothing held and with
+        the units clamped at ``value``, the same seed for both
+        (``visrnn.explorer.clamping.sample_pair``); 429 while another computation runs."""
+        from visrnn.inside.interventions import Clamp
+
+        store = require_checkpoint(ds, model, "sampling")
+        selected = held_units(store, request.layer, request.state, request.units)
+        text = results.text(ds)
+        if not 0 <= request.position < store.num_positions:
+            raise HTTPException(
+                400, f"position {request.position} out of range 0..{store.num_positions - 1}"
+            )
+        clamps = [Clamp(request.layer, request.state, u, request.value) for u in selected]
+        with checkpoint_model(ds, model, "sampling") as network:
+            vocab = Vocab(tuple(text.meta["symbols"]))
+            prime, free, held = clamping.sample_pair(
+                network,
+                vocab,
+                text.text,
+                request.position,
+                clamps,
+                request.length,
+                request.temperature,
+                request.seed,
+            )
+        return _json(
+            {
+                "position": request.position,
+                "units": selected,
+                "clamps": [str(c) for c in clamps],
+                "seed": request.seed,
+                "prime": list(prime),
+                "unclamped": list(free),
+                "clamped": list(held),
             }
         )
 

@@ -37,6 +37,7 @@ from visrnn.common.plotting import TYPE_COLORS, new_figure, save_figure
 from visrnn.explorer.store import CHAR_CLASSES, char_classes
 from visrnn.figures.oracles import REMAINING, TextWords, family_counts, oracle_rows, oracles, peel
 from visrnn.inside.interventions import score_interventions, silence, unit_means
+from visrnn.inside.signals import signal_on
 from visrnn.models.recurrent import CharRNN
 from visrnn.scoring.choice import ERROR_THRESHOLD
 from visrnn.scoring.scores import Scores, scores_for_test_split
@@ -181,7 +182,7 @@ def ablation_rows(
             "silence": ablation.silence,
         }
         nll, error = scores.nll, scores.p_target < ERROR_THRESHOLD
-        on = signals[ablation.signal][:-1] > 0
+        on = signal_on(signals[ablation.signal][:-1])
         masks = {**subsets, ("signal", "on"): on, ("signal", "off"): ~on}
         for (group, subset), mask in masks.items():
             count = int(mask.sum())

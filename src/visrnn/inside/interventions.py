@@ -30,6 +30,7 @@ test split under twenty ablations costs about what one costs.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -248,18 +249,26 @@ def clamped_log_probs(
 
 
 def score_interventions(
-    model: CharRNN, ids: np.ndarray, interventions: Sequence[Intervention], chunk: int | None = None
+    model: CharRNN,
+    ids: np.ndarray,
+    interventions: Sequence[Intervention],
+    chunk: int | None = None,
+    timeout: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """p(target) and argmax id (B, N - 1) of the test split ``ids`` under each intervention:
-    what an eval Parquet holds, one row per intervention."""
+    what an eval Parquet holds, one row per intervention. With ``timeout`` (seconds), a
+    ``TimeoutError`` after the chunk during which it passed (the explorer's bound)."""
     targets = torch.from_numpy(np.asarray(ids[1:], dtype=np.int64))
     p_target = np.empty((len(interventions), len(targets)), dtype=np.float32)
     argmax = np.empty((len(interventions), len(targets)), dtype=np.int64)
-    start = 0
+    start, began = 0, time.perf_counter()
     for log_probs in clamped_log_probs(model, ids, interventions, chunk):
         stop = start + log_probs.shape[1]
         index = targets[start:stop].to(log_probs.device).expand(len(interventions), -1)
         p_target[:, start:stop] = log_probs.gather(2, index[..., None])[..., 0].exp().cpu()
         argmax[:, start:stop] = log_probs.argmax(dim=-1).cpu()
         start = stop
+        late = timeout is not None and time.perf_counter() - began > timeout
+        if late and start < len(targets):
+            raise TimeoutError(f"scoring took longer than {timeout:g} s; stopped")
     return p_target, argmax

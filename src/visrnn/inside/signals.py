@@ -216,3 +216,10 @@ def structural_signals(text: bytes, code: bool) -> dict[str, np.ndarray]:
     table = np.fromiter(flat, dtype=np.float64, count=len(text) * len(order))
     table = table.reshape(len(text), len(order))
     return {name: table[:, order.index(name)].copy() for name in names}
+
+
+def signal_on(values: np.ndarray) -> np.ndarray:
+    """Where a signal is "on": its value above 0 (inside quotes, at a bracket depth of 1 or
+    more, indented ...; a line position everywhere but at line ends). The ablation's subsets
+    and the clamped samples' measure both count this."""
+    return np.asarray(values) > 0

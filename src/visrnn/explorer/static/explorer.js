@@ -449,6 +449,7 @@ async function runHypothesis() {
 function drawHypothesis() {
   $("hyp-range").textContent = view.hs === null ? "drag over the text to select a range"
     : `positions ${view.hs}–${view.he} (${view.he - view.hs} ${datasets[view.ds].tokens ? "tokens" : "characters"})`;
+  drawIntervene(); // the silencing and sampling panels hold the selected units
   const box = $("selected");
   box.innerHTML = "";
   const canvas = $("histogram");
@@ -653,13 +654,15 @@ function drawRanking() {
 
 // ---------------------------------------------------------------- live text
 
-function liveReady() {
+// Why the model cannot run `what` (live text, silencing, sampling), or "" when it can.
+function checkpointReady(what) {
   const meta = modelMeta();
   if (datasets[view.ds].tokens || !meta.checkpoint) {
-    return `${view.model} has no checkpoint (${datasets[view.ds].tokens ? "an imported network's states" : "no model to run"}): live text needs a grid model of this pipeline`;
+    return `${view.model} has no checkpoint (${datasets[view.ds].tokens ? "an imported network's states" : "no model to run"}): ${what} needs a grid model of this pipeline`;
   }
   return "";
 }
+function liveReady() { return checkpointReady("live text"); }
 
 async function runLive() {
   const why = liveReady();
@@ -704,6 +707,139 @@ function drawLive() {
   });
   drawHeatmap($("live-heatmap"), { units: a.units, positions: a.positions, values: a.values },
     document.createElement("span"), "", false, mainShade);
+}
+
+// ---------------------------------------------------------------- silencing and clamped sampling
+
+let silenceAnswer = null; // the last /silence answer
+let sampleAnswer = null; // the last /sample answer
+// The states a checkpoint can hold (visrnn.inside.interventions.HELD_STATES).
+const HELD_STATES = { rnn: ["h"], lstm: ["c", "h"], gru: ["h"] };
+
+function heldUnits() { const chosen = chosenUnits(); return chosen.length ? chosen : [view.unit]; }
+
+function interveneReady(what) {
+  const why = checkpointReady(what);
+  if (why) return why;
+  const held = HELD_STATES[modelMeta().model_type] || [];
+  if (!held.includes(view.state)) return `state ${view.state} cannot be held: choose ${held.join(" or ")} in the header`;
+  return "";
+}
+
+// A POST to the API; shows the server's refusal (400, 404, 429 ...) and throws.
+async function post(path, body) {
+  const response = await fetch("/api/" + path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) { showError(`${response.status}: ${answer.detail}`); throw new Error(answer.detail); }
+  showError("");
+  return answer;
+}
+
+function decodeBytes(bytes) { return new TextDecoder().decode(Uint8Array.from(bytes)); }
+function fixed(value, digits = 3) { return value === null || value === undefined ? "n/a" : value.toFixed(digits); }
+
+function drawIntervene() {
+  const units = heldUnits();
+  $("silence-units").textContent = `${units.join(", ")} of layer ${view.layer} ${view.state}`;
+  const whySilence = interveneReady("silencing"), whySample = interveneReady("sampling");
+  $("silence-note").textContent = whySilence || `${view.model}: the checkpoint's own equations, intact and with the units held, from position ${view.pos} on`;
+  $("clamp-note").textContent = whySample || `${view.model}: from position ${view.pos}, with and without the units held, the same seed`;
+  $("silence-button").disabled = Boolean(whySilence);
+  $("clamp-button").disabled = Boolean(whySample);
+  $("silence-positions").max = String(limits.max_silenced || 3000);
+  $("clamp-length").max = String(limits.max_sample || 2000);
+  if (silenceAnswer && silenceAnswer.model !== view.model) { silenceAnswer = null; drawSilence(); }
+  if (sampleAnswer && sampleAnswer.model !== view.model) { sampleAnswer = null; drawSamples(); }
+}
+
+async function runSilence() {
+  const why = interveneReady("silencing");
+  if (why) { $("silence-note").textContent = why; return; }
+  const size = Math.min(modelMeta().num_positions, datasets[view.ds].num_positions);
+  const count = Math.max(1, Math.min(Number($("silence-positions").value) || 1, limits.max_silenced || 3000));
+  $("silence-summary").textContent = "running…";
+  try {
+    const answer = await post(`${view.ds}/${view.model}/silence`, {
+      layer: view.layer, state: view.state, units: heldUnits().join(","), start: view.pos,
+      stop: Math.min(size, view.pos + count), silence: $("silence-mode").value,
+    });
+    silenceAnswer = { ...answer, model: view.model };
+  } finally { $("silence-summary").textContent = ""; }
+  drawSilence();
+}
+
+function drawSilence() {
+  const strip = $("silence-strip"), table = $("silence-categories");
+  strip.innerHTML = ""; table.tHead.innerHTML = ""; table.tBodies[0].innerHTML = "";
+  const a = silenceAnswer;
+  if (!a) { $("silence-summary").textContent = ""; return; }
+  const all = a.categories[0];
+  $("silence-summary").textContent = `${a.clamps.join(", ")}: loss ${fixed(all.loss)} → ${fixed(all.silenced_loss)} ` +
+    `(${all.delta_loss >= 0 ? "+" : ""}${fixed(all.delta_loss)}) nats per character, errors ${all.errors} → ${all.silenced_errors}, ` +
+    `positions ${a.start}–${a.stop - 1} (state from position ${a.read_from})`;
+  const deltas = a.loss.map((before, i) => (before === null || a.silenced_loss[i] === null ? null : a.silenced_loss[i] - before));
+  // Full colour at the window's largest change (at least 0.05 nats), so small ones show.
+  const scale = Math.max(0.05, ...deltas.filter((d) => d !== null).map(Math.abs));
+  a.text.forEach((byte, i) => {
+    const span = document.createElement("span");
+    const [g, control] = glyph(byte);
+    span.textContent = g; span.style.width = `${CELL}px`;
+    if (control) span.className = "ctl";
+    const delta = deltas[i];
+    span.style.background = delta === null ? rgb(null) : rgb(-delta / scale);
+    if (a.argmax[i] !== a.silenced_argmax[i]) span.classList.add("changed");
+    span.title = `position ${a.start + i}: p(next) ${fixed(a.p_target[i])} → ${fixed(a.silenced_p_target[i])} silenced` +
+      `\nloss change ${delta === null ? "n/a" : (delta >= 0 ? "+" : "") + delta.toFixed(3)}` +
+      `\nlikeliest next: ${symbolName(a.argmax[i])} → ${symbolName(a.silenced_argmax[i])}`;
+    strip.appendChild(span);
+  });
+  const head = document.createElement("tr");
+  for (const name of ["category (intact model's error)", "positions", "loss", "silenced", "Δ loss", "errors", "silenced"]) {
+    const th = document.createElement("th"); th.textContent = name; head.appendChild(th);
+  }
+  table.tHead.appendChild(head);
+  for (const row of a.categories) {
+    const tr = document.createElement("tr");
+    for (const value of [row.category, row.positions, fixed(row.loss), fixed(row.silenced_loss),
+      row.delta_loss === null ? "n/a" : (row.delta_loss >= 0 ? "+" : "") + row.delta_loss.toFixed(3),
+      row.errors, row.silenced_errors]) {
+      const td = document.createElement("td"); td.textContent = value; tr.appendChild(td);
+    }
+    table.tBodies[0].appendChild(tr);
+  }
+}
+
+async function runSample() {
+  const why = interveneReady("sampling");
+  if (why) { $("clamp-note").textContent = why; return; }
+  $("clamp-summary").textContent = "running…";
+  try {
+    const answer = await post(`${view.ds}/${view.model}/sample`, {
+      layer: view.layer, state: view.state, units: heldUnits().join(","), position: view.pos,
+      value: Number($("clamp-value").value), length: Number($("clamp-length").value),
+      temperature: Number($("clamp-temperature").value), seed: Number($("clamp-seed").value),
+    });
+    sampleAnswer = { ...answer, model: view.model };
+  } finally { $("clamp-summary").textContent = ""; }
+  drawSamples();
+}
+
+function drawSamples() {
+  const a = sampleAnswer;
+  for (const [id, key] of [["sample-free", "unclamped"], ["sample-held", "clamped"]]) {
+    const pre = $(id);
+    pre.innerHTML = "";
+    if (!a) continue;
+    const prime = document.createElement("span");
+    prime.className = "prime";
+    prime.textContent = decodeBytes(a.prime.slice(-80));
+    prime.title = `what the model read: the text up to position ${a.position}`;
+    pre.append(prime, decodeBytes(a[key]));
+  }
+  $("sample-held-title").textContent = a ? `clamped: ${a.clamps.join(", ")}` : "clamped";
+  $("clamp-summary").textContent = a ? `seed ${a.seed}, ${a.unclamped.length} characters each, after position ${a.position}` : "";
 }
 
 // ---------------------------------------------------------------- top examples
@@ -819,6 +955,8 @@ function bind() {
   $("rank-button").onclick = () => runRank().catch(() => {});
   $("rank-pin").onclick = () => { if (ranking) { view.pins = ranking.units.slice(0, 5); load().catch(() => {}); } };
   $("live-button").onclick = () => runLive().catch(() => {});
+  $("silence-button").onclick = () => runSilence().catch(() => {});
+  $("clamp-button").onclick = () => runSample().catch(() => {});
 }
 
 async function main() {
