@@ -294,11 +294,19 @@ def plot_histories(
     r_ax.axhline(0.0, color="black", lw=0.8)
     r_ax.set_xlabel("training epochs (log scale; star: the converged model)")
     r_ax.set_xscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    r_ax.xaxis.set_major_formatter(plain)
-    r_ax.xaxis.set_minor_formatter(plain)
+    r_ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    r_ax.xaxis.set_minor_formatter(FuncFormatter(_minor_epoch_label))
     r_ax.legend(fontsize=7, loc="upper left")
     save_figure(fig, path)
+
+
+def _minor_epoch_label(value: float, _: object) -> str:
+    """A minor tick of the log epoch axis labelled at 2 and 5 times a power of ten only (every
+    minor label overlaps its neighbours)."""
+    if value <= 0:
+        return ""
+    mantissa = value / 10 ** math.floor(math.log10(value))
+    return f"{value:g}" if round(mantissa, 6) in (2, 5) else ""
 
 
 def snapshot_checkpoints(directory: str | os.PathLike[str]) -> list[Path]:
