@@ -8,7 +8,7 @@ ways of silencing, and the intact row, in one pass); the fused kernels' scoring 
 stream is the reference. It prints seconds per 1,000 positions and the time projected for
 War and Peace's whole test split (325,825 positions).
 
-    python benchmarks/bench_ablation.py [--positions N] [--batch B] [--threads N]
+    python benchmarks/bench_ablation.py [--positions N] [--batch B] [--threads N] [--passes P,...]
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=25)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--passes",
+        default="fused,intact,one,batch",
+        help="which passes to time, of fused, intact, one (one cell silenced), batch",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     hidden = solve_hidden_size("lstm", 1, VOCAB, budget_parameters(VOCAB, 512))
@@ -41,14 +46,23 @@ def main() -> None:
     model = CharRNN(ModelConfig("lstm", VOCAB, hidden, 1)).eval()
     ids = np.random.default_rng(0).integers(0, VOCAB, args.positions + 1)
     rows = [[Clamp(0, "c", unit % hidden, 0.0)] for unit in range(args.batch - 1)]
-    runs = {
-        "fused kernels, intact": lambda: score_sequence(model, ids, torch.device("cpu")),
-        "step by step, intact": lambda: score_interventions(model, ids, [[]]),
-        "step by step, intact + 1 cell": lambda: score_interventions(model, ids, [[], rows[0]]),
-        f"step by step, batch of {args.batch}": lambda: score_interventions(
-            model, ids, [[], *rows]
+    passes = {
+        "fused": ("fused kernels, intact", lambda: score_sequence(model, ids, torch.device("cpu"))),
+        "intact": ("step by step, intact", lambda: score_interventions(model, ids, [[]])),
+        "one": (
+            "step by step, intact + 1 cell",
+            lambda: score_interventions(model, ids, [[], rows[0]]),
+        ),
+        "batch": (
+            f"step by step, batch of {args.batch}",
+            lambda: score_interventions(model, ids, [[], *rows]),
         ),
     }
+    chosen = args.passes.split(",")
+    unknown = sorted(set(chosen) - set(passes))
+    if unknown:
+        parser.error(f"--passes: unknown {', '.join(unknown)}; choose from {', '.join(passes)}")
+    runs = dict(passes[name] for name in chosen)
     print(
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{args.threads} thread(s); LSTM 1L {hidden} cells, {args.positions} positions"
