@@ -183,3 +183,22 @@ def test_the_rule_graph_picture_is_the_workflows_current_graph() -> None:
     )
     labels = re.findall(r'label = "([^"]+)"', committed)
     assert "all" in labels and "train_model" in labels
+
+
+@pytest.mark.parametrize(
+    "caption",
+    sorted((REPO / "workflow" / "report").rglob("*.rst")),
+    ids=lambda path: str(path.relative_to(REPO / "workflow" / "report")),
+)
+def test_every_report_caption_is_valid_rst_and_names_the_paper(caption: Path) -> None:
+    """Snakemake renders each caption with docutils: a stray ``|`` is a substitution error
+    printed into the report. Each names the part of the paper it shows or extends (the
+    end-to-end report test checks the same on a built report)."""
+    from docutils.core import publish_parts
+
+    text = caption.read_text()
+    body = publish_parts(
+        text, writer="html", settings_overrides={"report_level": 2, "halt_level": 5}
+    )["body"]
+    assert "system-message" not in body and "problematic" not in body, body
+    assert re.search(r"\b(Figure|Table|Section)\s+\d", text), f"{caption} names no paper part"
