@@ -129,7 +129,7 @@ def test_a_snapshots_states_are_computed_once(client, app, monkeypatch) -> None:
         window(client, url, snapshot="iter-000010", layer=0, state="h", start=start, stop=start + 9)
     window(client, url, snapshot="iter-000010", layer=0, state="c", start=0, stop=9)
     assert calls == [(0, "h"), (0, "c")]
-    assert len(app.state.snapshot_values) == 2
+    assert app.state.snapshot_values.cache_info().currsize == 2
 
 
 def test_bad_snapshot_requests_say_why(client, app, monkeypatch) -> None:

@@ -524,8 +524,6 @@ def create_app(
             headers={"X-Units": str(block.shape[0]), "X-Positions": str(block.shape[1])},
         )
 
-    snapshot_values = snapshots.SnapshotValues()
-
     @app.get("/api/{ds}/{model}/snapshots")
     def training_snapshots(ds: str, model: str) -> JSONResponse:
         """The model's training snapshots (name, iteration, epoch), or a note why none."""
@@ -560,13 +558,7 @@ def create_app(
         covered = min(store.num_positions, snapshots.SNAPSHOT_CHARS)
         _range(start, stop, covered)
 
-        def compute() -> np.ndarray:
-            with computing(ds, model):
-                text = results.text(ds)
-                ids = Vocab(tuple(text.meta["symbols"])).encode(bytes(text.text[:covered]))
-                return snapshots.compute(chosen, store.meta, ids, layer, state)
-
-        values = snapshot_values.get((ds, model, snapshot, layer, state), compute)
+        values = _snapshot_values(ds, model, chosen, covered, layer, state)
         block = np.ascontiguousarray(values[:, start:stop], dtype="<f2")
         return Response(
             block.tobytes(),
@@ -574,7 +566,18 @@ def create_app(
             headers={"X-Units": str(block.shape[0]), "X-Positions": str(block.shape[1])},
         )
 
-    app.state.snapshot_values = snapshot_values
+    @functools.lru_cache(maxsize=snapshots.CACHED)
+    def _snapshot_values(
+        ds: str, model: str, snapshot: snapshots.Snapshot, covered: int, layer: int, state: str
+    ) -> np.ndarray:
+        """``layer``'s ``state`` over the first ``covered`` positions as ``snapshot``'s
+        checkpoint computes it (``computing``: one computation on the model at a time)."""
+        with computing(ds, model):
+            text = results.text(ds)
+            ids = Vocab(tuple(text.meta["symbols"])).encode(bytes(text.text[:covered]))
+            return snapshots.compute(snapshot, results.model(ds, model).meta, ids, layer, state)
+
+    app.state.snapshot_values = _snapshot_values
 
     @app.get("/api/{ds}/{model}/predictions")
     def predictions(ds: str, model: str, start: Position, stop: Position) -> JSONResponse:

@@ -15,9 +15,7 @@ last ``CACHED`` (snapshot, layer, state) results are kept.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,30 +75,6 @@ def find_snapshots(root: Path, ds: str, meta: Mapping[str, Any]) -> tuple[list[S
         epoch = round(iteration / per_epoch, 4) if per_epoch else None
         found.append(Snapshot(path.stem, iteration, epoch, path))
     return found, ""
-
-
-class SnapshotValues:
-    """The last ``size`` computed snapshot states, by key; thread-safe."""
-
-    def __init__(self, size: int = CACHED) -> None:
-        self.size = size
-        self._kept: OrderedDict[Hashable, np.ndarray] = OrderedDict()
-        self._guard = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        with self._guard:
-            if key in self._kept:
-                self._kept.move_to_end(key)
-                return self._kept[key]
-        values = compute()
-        with self._guard:
-            self._kept[key] = values
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return values
-
-    def __len__(self) -> int:
-        return len(self._kept)
 
 
 def compute(
