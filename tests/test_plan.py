@@ -46,7 +46,7 @@ def settled(config: dict) -> dict:
 
 def test_grid_runs_and_ids() -> None:
     config = settled(SMALL)
-    assert plan.model_ids(config) == [
+    assert plan.model_ids(config, "wp") == [
         "lstm-1L-5k",
         "lstm-2L-5k",
         "gru-1L-5k",
@@ -56,8 +56,8 @@ def test_grid_runs_and_ids() -> None:
         "gru-1L-10k",
         "gru-2L-10k",
     ]
-    assert plan.model_ids(config, ["gru"])[:2] == ["gru-1L-5k", "gru-2L-5k"]
-    runs = plan.training_runs(config)
+    assert plan.model_ids(config, "wp", ["gru"])[:2] == ["gru-1L-5k", "gru-2L-5k"]
+    runs = plan.training_runs(config, "wp")
     assert len(runs) == 8 * 2 + 2
     first, last = runs[0], runs[-1]
     assert (first.model, first.variant, first.group, first.epochs) == (
@@ -78,7 +78,7 @@ def test_epochs_come_from_the_config() -> None:
     del config["training"]
     config["baselines"]["nnn"]["epochs"] = 7
     config = settled(config)
-    epochs = {run.group: run.epochs for run in plan.training_runs(config)}
+    epochs = {run.group: run.epochs for run in plan.training_runs(config, "wp")}
     assert epochs == {"5k": SCHEMA_TRAINING_EPOCHS, "10k": SCHEMA_TRAINING_EPOCHS, "nnn": 7}
 
 
@@ -112,10 +112,11 @@ def test_result_paths_follow_the_output_contract() -> None:
     assert plan.train_log("wp", "lstm-1L-5k") == "results/wp/models/lstm-1L-5k/train_log.csv"
     config = settled(SMALL)
     assert plan.gated_saturation(config, "wp") == [
-        f"results/wp/saturation/{model}.csv" for model in plan.model_ids(config)
+        f"results/wp/saturation/{model}.csv" for model in plan.model_ids(config, "wp")
     ]
     assert plan.lstm_activations(config, "wp") == [
-        f"results/wp/activations/{model}.parquet" for model in plan.model_ids(config, ["lstm"])
+        f"results/wp/activations/{model}.parquet"
+        for model in plan.model_ids(config, "wp", ["lstm"])
     ]
 
 
@@ -164,13 +165,13 @@ def test_the_atlas_reads_every_run_of_every_grid_model() -> None:
     config = settled(yaml.safe_load((REPO / ".test" / "config.yaml").read_text()))
     inputs = plan.atlas_inputs(config, "lk")
     # 3 types x 2 depths x 1 budget x 2 dropouts, in grid order, each dropout of a model together.
-    assert len(inputs["dumps"]) == 12 == len(plan.all_grid_runs(config))
+    assert len(inputs["dumps"]) == 12 == len(plan.all_grid_runs(config, "lk"))
     assert inputs["dumps"][:2] == [
         "results/lk/activations/runs/rnn-1L-10k/dropout-0.parquet",
         "results/lk/activations/runs/rnn-1L-10k/dropout-0.25.parquet",
     ]
     assert inputs["selections"] == plan.model_selections(config, "lk")
-    assert plan.training_runs(config)[:12] == plan.all_grid_runs(config)
+    assert plan.training_runs(config, "lk")[:12] == plan.all_grid_runs(config, "lk")
 
 
 def test_scorecard_tables_follow_the_conditions() -> None:
@@ -207,6 +208,8 @@ def test_the_schema_spells_model_ids_with_the_plans_grammar() -> None:
     lstm = f"^{plan.LSTM_MODEL}$"
     assert analysis["dynamics"]["properties"]["model"]["pattern"] == lstm
     assert defs["oracle_model"]["pattern"] == f"^(best|best-smallest|{plan.LSTM_MODEL})$"
+    dataset = SCHEMA["properties"]["datasets"]["additionalProperties"]["properties"]
+    assert dataset["models"]["items"]["pattern"] == f"^{plan.GRID_MODEL}$"
     budgets = SCHEMA["properties"]["grid"]["properties"]["budgets"]
     assert budgets["propertyNames"]["pattern"] == f"^{BUDGET_PATTERN}$"
     types = SCHEMA["properties"]["grid"]["properties"]["types"]["items"]["enum"]
@@ -342,7 +345,7 @@ def test_ablation_runs_where_the_best_lstm_is_dumped_whole() -> None:
     inputs = plan.ablation_inputs(config, "wp")
     assert inputs["ranking"] == "results/wp/tables/cell_ranking.csv"
     assert inputs["checkpoints"] == [
-        plan.checkpoint("wp", model) for model in plan.model_ids(config, ["lstm"])
+        plan.checkpoint("wp", model) for model in plan.model_ids(config, "wp", ["lstm"])
     ]
     assert inputs["reference"] == plan.eval_scores("wp", plan.ngram_id(3))
     assert "ngrams" not in inputs  # no oracle datasets: no Figure 6 categories
@@ -384,3 +387,79 @@ def test_clamped_samples_run_with_the_ablation_and_read_its_checkpoints() -> Non
     too_many["analysis"] = {"cells_top_k": 2, "clamped_samples": {"top": 3}}
     with pytest.raises(plan.ConfigError, match=r"analysis.clamped_samples.top: 3 cells"):
         settled(too_many)
+
+
+# --- a dataset that trains a part of the grid ------------------------------------------------
+
+
+def _with_lk_part(**lk: object) -> dict:
+    config = copy.deepcopy(SMALL)
+    config["datasets"]["lk"].update(lk)
+    return config
+
+
+def test_a_dataset_trains_the_models_and_n_nns_it_names() -> None:
+    """``datasets.<ds>.models`` and ``.nnn`` narrow that dataset's jobs and outputs only; the
+    corpus rule's parameter does not see them (changing them does not redraw the corpus)."""
+    config = settled(
+        _with_lk_part(models=["gru-2L-10k", "lstm-1L-5k"], nnn={"n": [2, 3], "hidden_sizes": [8]})
+    )
+    assert plan.model_ids(config, "lk") == ["lstm-1L-5k", "gru-2L-10k"]  # grid order
+    assert len(plan.model_ids(config, "wp")) == 8
+    runs = plan.training_runs(config, "lk")
+    assert [(r.model, r.variant) for r in runs] == [
+        ("lstm-1L-5k", "dropout-0"),
+        ("lstm-1L-5k", "dropout-0.5"),
+        ("gru-2L-10k", "dropout-0"),
+        ("gru-2L-10k", "dropout-0.5"),
+        ("nnn-2", "hidden-8"),
+        ("nnn-3", "hidden-8"),
+    ]
+    assert len(plan.training_runs(config, "wp")) == 8 * 2 + 2
+    assert plan.baseline_evals(config, "lk")[-2:] == [
+        plan.eval_scores("lk", "nnn-2"),
+        plan.eval_scores("lk", "nnn-3"),
+    ]
+    outputs = plan.final_outputs(config)
+    assert plan.activations("lk", "gru-2L-10k") in outputs
+    assert plan.activations("lk", "lstm-2L-5k") not in outputs
+    assert plan.activations("wp", "lstm-2L-5k") in outputs
+    assert plan.best_of_type_inputs(config, "lk", "gru")["checkpoints"] == [
+        plan.checkpoint("lk", "gru-2L-10k")
+    ]
+    assert plan.corpus_spec(config, "lk") == SMALL["datasets"]["lk"] | {
+        "newlines": "keep",
+        "shuffle_seed": 2015,
+    }
+
+
+def test_a_dataset_without_a_type_dumps_no_best_model_of_it() -> None:
+    config = settled(_with_lk_part(models=["gru-1L-5k"]))
+    assert plan.full_test_types(config, "lk") == ["gru"]
+    assert plan.full_test_types(config, "wp") == ["lstm", "gru"]
+    assert plan.ablation_datasets(config) == ["wp"]  # no LSTM on lk: nothing to silence
+
+
+@pytest.mark.parametrize(
+    ("lk", "message"),
+    [
+        ({"models": ["rnn-1L-5k"]}, r"datasets\.lk\.models: \['rnn-1L-5k'\] not in the model grid"),
+        ({"models": ["lstm-3L-5k"]}, r"datasets\.lk\.models: \['lstm-3L-5k'\] not in the model"),
+        (
+            {"models": ["lstm-1L-5k"]},
+            r"datasets\.lk\.models: analysis\.dynamics\.model is lstm-2L-5k, which lk does not",
+        ),
+    ],
+)
+def test_a_dataset_s_models_must_be_grid_models_the_analyses_have(lk, message) -> None:
+    config = _with_lk_part(**lk)
+    config["analysis"] = {"dynamics": {"model": "lstm-2L-5k"}}
+    with pytest.raises(plan.ConfigError, match=message):
+        settled(config)
+
+
+def test_the_schema_refuses_an_unknown_key_of_a_dataset_s_n_nns() -> None:
+    from snakemake.exceptions import WorkflowError
+
+    with pytest.raises(WorkflowError):
+        settled(_with_lk_part(nnn={"n": [2], "patience": 3}))

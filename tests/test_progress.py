@@ -130,7 +130,7 @@ def test_without_snakemake_a_started_run_is_interrupted(workdir: Path) -> None:
 
 def test_the_paper_config_has_108_grid_runs_and_36_nnn_runs_per_dataset() -> None:
     config = progress.load_config(REPO / "config.yaml")
-    runs = progress.expected_runs(config)
+    runs = progress.expected_runs(config, "wp")
     assert sum(run.group != "nnn" for run in runs) == 108  # 216 for both datasets
     assert sum(run.group == "nnn" for run in runs) == 36
     assert {run.epochs for run in runs} == {50}

@@ -529,7 +529,9 @@ def test_the_paper_config_is_the_paper_preset():
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     for ds in ("wp", "lk"):
         assert corpus_differences(config, ds) == []
-    assert grid_differences(config) == training_differences(config) == []
+    assert training_differences(config) == []
+    for ds in ("wp", "lk"):
+        assert grid_differences(config, ds) == []
 
 
 def test_markdown_counts_verdicts():

@@ -146,19 +146,45 @@ def _written(written: Mapping[str, Any], *keys: str) -> bool:
 
 def check_config(config: Mapping[str, Any]) -> None:
     """Every check of how config values relate (``visrnn.common.configuration``), and those
-    that need the model grid: a model the analyses name must be one of the grid's."""
+    that need the model grid: a model the analyses name must be one of the grid's, and one
+    that every dataset it is analysed on trains."""
     check_plain_config(config)
-    grid = config["grid"]
+    settings = config["grid"]
     dynamics = config.get("analysis", {}).get("dynamics")
     if dynamics and "model" in dynamics:
-        _check_in_grid("analysis.dynamics.model", dynamics["model"], grid)
-        if "lstm" not in grid["types"]:
+        _check_in_grid("analysis.dynamics.model", dynamics["model"], settings)
+        if "lstm" not in settings["types"]:
             raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
     oracles = config.get("analysis", {}).get("oracles", {})
     if oracles.get("datasets"):
         for role, selector in oracles.get("models", {}).items():
             if selector not in ("best", "best-smallest"):
-                _check_in_grid(f"analysis.oracles.models.{role}", selector, grid)
+                _check_in_grid(f"analysis.oracles.models.{role}", selector, settings)
+    grid_ids = {s.model_id for s in grid(config)}
+    for ds, spec in config["datasets"].items():
+        outside = [m for m in spec.get("models", []) if m not in grid_ids]
+        if outside:
+            raise ConfigError(
+                f"datasets.{ds}.models: {outside} not in the model grid "
+                f"(types {settings['types']}, layers {settings['layers']}, "
+                f"budgets {list(settings['budgets'])})"
+            )
+        trained = set(model_ids(config, ds))
+        needed = {"analysis.dynamics.model": dynamics_model(config)}
+        if ds in oracle_datasets(config):
+            needed |= {
+                f"analysis.oracles.models.{role}": selector
+                for role, selector in oracles.get("models", {}).items()
+                if selector not in ("best", "best-smallest")
+            }
+        for key, model in needed.items():
+            if model is not None and model not in trained:
+                raise ConfigError(
+                    f"datasets.{ds}.models: {key} is {model}, which {ds} does not train "
+                    "(add it to the dataset's models)"
+                )
+        if ds in oracle_datasets(config) and not model_ids(config, ds, ["lstm"]):
+            raise ConfigError(f"datasets.{ds}.models: the error oracles need an LSTM")
 
 
 def _check_in_grid(key: str, model_id: str, grid: Mapping[str, Any]) -> None:
@@ -177,6 +203,16 @@ def datasets(config: Mapping[str, Any]) -> list[str]:
     return list(config["datasets"])
 
 
+#: A dataset's keys about what is trained on it, not about its corpus.
+TRAINING_KEYS = ("models", "nnn")
+
+
+def corpus_spec(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
+    """Dataset ``ds``'s corpus settings (rule ``corpus``'s parameter): without the keys on
+    what is trained on it, so that changing those does not redraw the corpus."""
+    return {k: v for k, v in config["datasets"][ds].items() if k not in TRAINING_KEYS}
+
+
 def kernel_datasets(config: Mapping[str, Any]) -> list[str]:
     """Datasets built from a kernel tarball: their file draw depends on a shuffle seed."""
     return [ds for ds in datasets(config) if config["datasets"][ds]["kind"] == "kernel_tarball"]
@@ -193,17 +229,38 @@ def grid(config: Mapping[str, Any]) -> list[ModelSpec]:
     return model_grid(grid["types"], grid["layers"], list(grid["budgets"]))
 
 
-def model_ids(config: Mapping[str, Any], types: Sequence[str] | None = None) -> list[str]:
-    """Ids of the grid's models, of ``types`` only if given."""
-    return [s.model_id for s in grid(config) if types is None or s.model_type in types]
+def dataset_models(config: Mapping[str, Any], ds: str) -> list[ModelSpec]:
+    """The grid models dataset ``ds`` trains and analyses, in grid order: those its
+    ``models`` names (a part of the grid, to fit a budget), else the whole grid."""
+    chosen = config["datasets"][ds].get("models")
+    return [s for s in grid(config) if chosen is None or s.model_id in chosen]
+
+
+def model_ids(config: Mapping[str, Any], ds: str, types: Sequence[str] | None = None) -> list[str]:
+    """Ids of dataset ``ds``'s grid models, of ``types`` only if given."""
+    return [
+        s.model_id for s in dataset_models(config, ds) if types is None or s.model_type in types
+    ]
 
 
 def ngram_ns(config: Mapping[str, Any]) -> list[int]:
     return list(config["baselines"]["ngram"]["n"])
 
 
-def nnn_ns(config: Mapping[str, Any]) -> list[int]:
-    return list(config["baselines"]["nnn"]["n"])
+def _nnn_setting(config: Mapping[str, Any], ds: str, key: str) -> list[int]:
+    """Dataset ``ds``'s n-NN ``key`` (``n`` or ``hidden_sizes``): its own ``nnn``'s, else
+    ``baselines.nnn``'s."""
+    return list(config["datasets"][ds].get("nnn", {}).get(key, config["baselines"]["nnn"][key]))
+
+
+def nnn_ns(config: Mapping[str, Any], ds: str) -> list[int]:
+    """The orders of dataset ``ds``'s n-NNs."""
+    return _nnn_setting(config, ds, "n")
+
+
+def nnn_hidden_sizes(config: Mapping[str, Any], ds: str) -> list[int]:
+    """The hidden sizes each n-NN of dataset ``ds`` is chosen among (on validation)."""
+    return _nnn_setting(config, ds, "hidden_sizes")
 
 
 def reference_ngram(config: Mapping[str, Any]) -> int:
@@ -211,16 +268,18 @@ def reference_ngram(config: Mapping[str, Any]) -> int:
     return int(config["analysis"]["reference_ngram"])
 
 
-def full_test_types(config: Mapping[str, Any]) -> list[str]:
-    """Types whose best model is dumped over the whole test split for the explorer."""
-    return [t for t in config["activations"]["full_test"] if t in config["grid"]["types"]]
+def full_test_types(config: Mapping[str, Any], ds: str) -> list[str]:
+    """Types whose best model is dumped over the whole test split for the explorer: those of
+    ``activations.full_test`` that dataset ``ds`` trains."""
+    trained = {s.model_type for s in dataset_models(config, ds)}
+    return [t for t in config["activations"]["full_test"] if t in trained]
 
 
 def ablation_datasets(config: Mapping[str, Any]) -> list[str]:
     """Datasets whose best LSTM's ranked cells are silenced (tables/ablation.csv) and clamped
     while it writes (tables/clamped_samples.csv): all, when the best LSTM is dumped over the
     whole test split (activations.full_test)."""
-    return datasets(config) if "lstm" in full_test_types(config) else []
+    return [ds for ds in datasets(config) if "lstm" in full_test_types(config, ds)]
 
 
 def dynamics_model(config: Mapping[str, Any]) -> str | None:
@@ -272,24 +331,25 @@ def grid_runs(config: Mapping[str, Any], model: str) -> list[TrainingRun]:
     ]
 
 
-def all_grid_runs(config: Mapping[str, Any]) -> list[TrainingRun]:
-    """Every trained grid model of a dataset: each grid model at each dropout (what the atlas
-    ranks), in grid order."""
-    return [run for model in model_ids(config) for run in grid_runs(config, model)]
+def all_grid_runs(config: Mapping[str, Any], ds: str) -> list[TrainingRun]:
+    """Every trained grid model of dataset ``ds``: each of its grid models at each dropout
+    (what the atlas ranks), in grid order."""
+    return [run for model in model_ids(config, ds) for run in grid_runs(config, model)]
 
 
-def nnn_runs(config: Mapping[str, Any], n: int | str) -> list[TrainingRun]:
-    """The runs among which the n-NN is selected: one per hidden size."""
+def nnn_runs(config: Mapping[str, Any], ds: str, n: int | str) -> list[TrainingRun]:
+    """The runs among which dataset ``ds``'s n-NN is selected: one per hidden size."""
     epochs = int(nnn_training(config)["epochs"])
     return [
         TrainingRun(nnn_id(int(n)), f"hidden-{hidden}", "nnn", epochs)
-        for hidden in config["baselines"]["nnn"]["hidden_sizes"]
+        for hidden in nnn_hidden_sizes(config, ds)
     ]
 
 
-def training_runs(config: Mapping[str, Any]) -> list[TrainingRun]:
-    """Every training job of a dataset (train_model and train_nnn), grid first."""
-    return all_grid_runs(config) + [run for n in nnn_ns(config) for run in nnn_runs(config, n)]
+def training_runs(config: Mapping[str, Any], ds: str) -> list[TrainingRun]:
+    """Every training job of dataset ``ds`` (train_model and train_nnn), grid first."""
+    nnn = [run for n in nnn_ns(config, ds) for run in nnn_runs(config, ds, n)]
+    return all_grid_runs(config, ds) + nnn
 
 
 # --- result paths (SPEC.md, output contract) -------------------------------------------------
@@ -390,13 +450,13 @@ def scorecard(name: str, root: str | Path = RESULTS) -> str:
 
 def model_evals(config: Mapping[str, Any], ds: str) -> list[str]:
     """Every grid model's test scores."""
-    return [eval_scores(ds, model) for model in model_ids(config)]
+    return [eval_scores(ds, model) for model in model_ids(config, ds)]
 
 
 def baseline_evals(config: Mapping[str, Any], ds: str) -> list[str]:
     """Every n-gram's, then every n-NN's test scores (Table 2)."""
     return [eval_scores(ds, ngram_id(n)) for n in ngram_ns(config)] + [
-        eval_scores(ds, nnn_id(n)) for n in nnn_ns(config)
+        eval_scores(ds, nnn_id(n)) for n in nnn_ns(config, ds)
     ]
 
 
@@ -404,34 +464,34 @@ def oracle_evals(config: Mapping[str, Any], ds: str) -> list[str]:
     """Scores the error oracles read: every LSTM (the two compared are chosen by test loss)
     and the n-gram baselines of the n-gram oracles."""
     ns = config["analysis"]["oracles"]["ngram"]
-    return [eval_scores(ds, model) for model in model_ids(config, ["lstm"])] + [
+    return [eval_scores(ds, model) for model in model_ids(config, ds, ["lstm"])] + [
         eval_scores(ds, ngram_id(n)) for n in ns
     ]
 
 
 def nnn_checkpoints(config: Mapping[str, Any], ds: str) -> list[str]:
-    return [checkpoint(ds, nnn_id(n)) for n in nnn_ns(config)]
+    return [checkpoint(ds, nnn_id(n)) for n in nnn_ns(config, ds)]
 
 
 def model_selections(config: Mapping[str, Any], ds: str) -> list[str]:
-    return [selection(ds, model) for model in model_ids(config)]
+    return [selection(ds, model) for model in model_ids(config, ds)]
 
 
 def gated_saturation(config: Mapping[str, Any], ds: str) -> list[str]:
     """Gate saturation counts of every gated grid model (Figure 3)."""
-    return [saturation(ds, model) for model in model_ids(config, GATED_TYPES)]
+    return [saturation(ds, model) for model in model_ids(config, ds, GATED_TYPES)]
 
 
 def lstm_activations(config: Mapping[str, Any], ds: str) -> list[str]:
     """The LSTMs' dumps, among which the interpretable cells are ranked (Figure 2)."""
-    return [activations(ds, model) for model in model_ids(config, ["lstm"])]
+    return [activations(ds, model) for model in model_ids(config, ds, ["lstm"])]
 
 
 def atlas_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
     """What the atlas of a dataset reads: every run's dump (in ``all_grid_runs`` order), every
     grid model's selection record (which run is "the" model), and the test text."""
     return {
-        "dumps": [run_activations(ds, run) for run in all_grid_runs(config)],
+        "dumps": [run_activations(ds, run) for run in all_grid_runs(config, ds)],
         "selections": model_selections(config, ds),
         "test": data_file(ds, "test.npy"),
         "vocab": data_file(ds, "vocab.json"),
@@ -441,7 +501,7 @@ def atlas_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
 def best_of_type_inputs(config: Mapping[str, Any], ds: str, model_type: str) -> dict[str, Any]:
     """What the dump of ``best-<type>`` chooses among: every grid model of the type."""
     return {
-        "checkpoints": [checkpoint(ds, model) for model in model_ids(config, [model_type])],
+        "checkpoints": [checkpoint(ds, model) for model in model_ids(config, ds, [model_type])],
         "test_losses": table(ds, "test_losses"),
     }
 
@@ -451,7 +511,7 @@ def explorer_model_inputs(config: Mapping[str, Any], ds: str, model: str) -> dic
     and eval scores; for best-<type>, those of every model of the type (the script takes
     the one the dump names); on an oracle dataset, what the Figure 6 categories read."""
     best_of = model.removeprefix("best-")
-    ids = model_ids(config, [best_of]) if best_of != model else [model]
+    ids = model_ids(config, ds, [best_of]) if best_of != model else [model]
     inputs: dict[str, Any] = {
         "dump": activations(ds, model),
         "checkpoints": [checkpoint(ds, i) for i in ids],
@@ -471,7 +531,7 @@ def clamped_samples_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]
     return {
         "test_losses": table(ds, "test_losses"),
         "ranking": table(ds, "cell_ranking"),
-        "checkpoints": [checkpoint(ds, model) for model in model_ids(config, ["lstm"])],
+        "checkpoints": [checkpoint(ds, model) for model in model_ids(config, ds, ["lstm"])],
         "vocab": data_file(ds, "vocab.json"),
     }
 
@@ -482,7 +542,7 @@ def ablation_inputs(config: Mapping[str, Any], ds: str) -> dict[str, Any]:
     read."""
     inputs: dict[str, Any] = {
         **clamped_samples_inputs(config, ds),
-        "scores": [eval_scores(ds, model) for model in model_ids(config, ["lstm"])],
+        "scores": [eval_scores(ds, model) for model in model_ids(config, ds, ["lstm"])],
         "reference": eval_scores(ds, ngram_id(reference_ngram(config))),
         "test": data_file(ds, "test.npy"),
     }
@@ -578,11 +638,11 @@ def final_outputs(config: Mapping[str, Any]) -> list[str]:
             )
         ]
         outputs.append(figure(ds, "atlas.png"))
-        outputs += [activations(ds, model) for model in model_ids(config)]
+        outputs += [activations(ds, model) for model in model_ids(config, ds)]
         outputs.append(explorer_text(ds))
         # The explorer's copies of the best model of each full_test type; any other grid
         # model's is one target away: results/{ds}/explorer/models/{model}
-        outputs += [explorer_model(ds, best_id(t)) for t in full_test_types(config)]
+        outputs += [explorer_model(ds, best_id(t)) for t in full_test_types(config, ds)]
         if ds in ablation_datasets(config):
             outputs += [table(ds, "ablation"), figure(ds, "ablation.png")]
             outputs += [table(ds, "clamped_samples"), figure(ds, "clamped_samples.html")]

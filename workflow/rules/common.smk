@@ -141,7 +141,10 @@ def get_grid_runs(wildcards):
 
 def get_nnn_runs(wildcards):
     """Training runs among which an n-NN is selected: one per hidden size."""
-    return [run.checkpoint(wildcards.ds) for run in plan.nnn_runs(config, wildcards.n)]
+    return [
+        run.checkpoint(wildcards.ds)
+        for run in plan.nnn_runs(config, wildcards.ds, wildcards.n)
+    ]
 
 
 def get_model_evals(wildcards):
@@ -185,7 +188,9 @@ def get_atlas_inputs(wildcards):
 
 def get_atlas_runs(wildcards):
     """(model, run directory) of every dump the atlas reads, in the order of its inputs."""
-    return [[run.model, run.variant] for run in plan.all_grid_runs(config)]
+    return [
+        [run.model, run.variant] for run in plan.all_grid_runs(config, wildcards.ds)
+    ]
 
 
 def get_best_of_type_sources(wildcards):
@@ -221,7 +226,7 @@ def get_dataset_code(wildcards):
 
 def get_seed_spec(wildcards):
     """A kernel dataset's config with the shuffle seed of the wildcard."""
-    return {**config["datasets"][wildcards.ds], "shuffle_seed": int(wildcards.seed)}
+    return {**plan.corpus_spec(config, wildcards.ds), "shuffle_seed": int(wildcards.seed)}
 
 
 def get_shuffle_seeds(wildcards):

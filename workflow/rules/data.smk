@@ -16,7 +16,7 @@ rule corpus:
     conda:
         "../../envs/analysis.yaml"
     params:
-        spec=lambda wildcards: config["datasets"][wildcards.ds],
+        spec=lambda wildcards: plan.corpus_spec(config, wildcards.ds),
         search_dirs=config["corpus_dirs"],
         download_dir=config["download_dir"],
     script:

@@ -94,16 +94,17 @@ def load_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def expected_runs(config: Mapping[str, Any]) -> list[RunStatus]:
-    """Every training run the config asks for (train_model and train_nnn jobs), not started."""
-    return [RunStatus(run) for run in plan.training_runs(config)]
+def expected_runs(config: Mapping[str, Any], dataset: str) -> list[RunStatus]:
+    """Every training run the config asks for on ``dataset`` (train_model and train_nnn jobs),
+    not started."""
+    return [RunStatus(run) for run in plan.training_runs(config, dataset)]
 
 
 def dataset_status(
     results: Path, dataset: str, config: Mapping[str, Any], *, snakemake_running: bool
 ) -> DatasetStatus:
     """The state of every expected run of ``dataset`` under ``results``."""
-    runs = expected_runs(config)
+    runs = expected_runs(config, dataset)
     now = time.time()
     for run in runs:
         run_dir = Path(run.run.directory(dataset, results))

@@ -165,7 +165,7 @@ def parameter_budgets(run: Run, ds: str, paper: Paper) -> Outcome:
         " / ".join(f"{count:,}" for count in counts),
         f"one 1-layer LSTM per budget, each within {pct(tolerance)} of the paper's",
         passed,
-        grid_differences(run.config, paper),
+        grid_differences(run.config, ds, paper),
     )
 
 
@@ -290,7 +290,7 @@ def _gap_text(gaps: Mapping[int, float]) -> str:
 
 def _nnn_note(config: Mapping[str, Any], ds: str, paper: Paper) -> str:
     """Which n-NNs the baseline claims were tested on."""
-    sizes = ", ".join(str(h) for h in config["baselines"]["nnn"]["hidden_sizes"])
+    sizes = ", ".join(str(h) for h in plan.nnn_hidden_sizes(config, ds))
     note = f"n-NN hidden size chosen on validation among {sizes}"
     if other_kernel(config, ds, paper):
         note += f"; {ds} from another kernel's files, as the paper's kind"
@@ -305,7 +305,7 @@ def ngram_matches_nnn_small_n(run: Run, ds: str, paper: Paper) -> Outcome:
         _gap_text(gaps),
         f"|n-NN - n-gram| <= {nats} nats for every n <= {small_n}",
         all(abs(gap) <= nats for gap in gaps.values()),
-        kind_differences(run.config, ds, paper) + nnn_differences(run.config, paper),
+        kind_differences(run.config, ds, paper) + nnn_differences(run.config, ds, paper),
         _nnn_note(run.config, ds, paper),
     )
 
@@ -318,7 +318,7 @@ def nnn_overfits_large_n(run: Run, ds: str, paper: Paper) -> Outcome:
         _gap_text(gaps),
         f"n-NN loss > n-gram loss for every n >= {large_n}",
         all(gap > 0 for gap in gaps.values()),
-        kind_differences(run.config, ds, paper) + nnn_differences(run.config, paper),
+        kind_differences(run.config, ds, paper) + nnn_differences(run.config, ds, paper),
         _nnn_note(run.config, ds, paper),
     )
 

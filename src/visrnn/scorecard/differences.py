@@ -96,25 +96,40 @@ def training_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> lis
     return recipe_differences(config["training"], paper)
 
 
-def nnn_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
-    """How the n-NN baselines' training differs: the recipe (with their own epochs, if set),
-    and a hidden size that is not cross-validated (Sec. 4.3)."""
+def nnn_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
+    """How dataset ``ds``'s n-NN baselines' training differs: the recipe (with their own
+    epochs, if set), and a hidden size that is not cross-validated (Sec. 4.3)."""
     found = recipe_differences(plan.nnn_training(config), paper)
-    if len(config["baselines"]["nnn"]["hidden_sizes"]) < 2:
+    if len(plan.nnn_hidden_sizes(config, ds)) < 2:
         found.append("one n-NN hidden size (the paper cross-validates it)")
     return found
 
 
-def grid_differences(config: Mapping[str, Any], paper: Paper = PAPER) -> list[str]:
-    grid = config["grid"]
+def _trained_grid(config: Mapping[str, Any], ds: str) -> tuple[set[str], set[int], set[int]]:
+    """The types, depths and budgets (in LSTM cells) of the grid models ``ds`` trains."""
+    specs = plan.dataset_models(config, ds)
+    budgets = config["grid"]["budgets"]
+    return (
+        {s.model_type for s in specs},
+        {s.num_layers for s in specs},
+        {budgets[s.budget] for s in specs},
+    )
+
+
+def grid_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> list[str]:
+    """What of the paper's grid dataset ``ds``'s models lack: types, depths, budgets, and any
+    model of the grid it leaves out (``datasets.<ds>.models``)."""
+    types, layers, cells = _trained_grid(config, ds)
     found = []
-    if not paper.types <= set(grid["types"]):
-        found.append(f"types {sorted(grid['types'])} (paper {sorted(paper.types)})")
-    if not paper.layers <= set(grid["layers"]):
-        found.append(f"layers {sorted(grid['layers'])} (paper {sorted(paper.layers)})")
-    cells = set(grid["budgets"].values())
+    if not paper.types <= types:
+        found.append(f"types {sorted(types)} (paper {sorted(paper.types)})")
+    if not paper.layers <= layers:
+        found.append(f"layers {sorted(layers)} (paper {sorted(paper.layers)})")
     if not paper.budget_cells <= cells:
         found.append(f"budgets of {sorted(cells)} cells (paper {sorted(paper.budget_cells)})")
+    trained, whole = plan.model_ids(config, ds), plan.grid(config)
+    if len(trained) < len(whole):
+        found.append(f"{ds} trains {len(trained)} of the grid's {len(whole)} models")
     return found
 
 
@@ -130,7 +145,7 @@ def model_differences(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) 
     numbers) depends on: the corpus, the whole grid, the recipe."""
     return (
         corpus_differences(config, ds, paper)
-        + grid_differences(config, paper)
+        + grid_differences(config, ds, paper)
         + training_differences(config, paper)
     )
 
@@ -151,13 +166,17 @@ def tested_grid(config: Mapping[str, Any], ds: str, paper: Paper = PAPER) -> str
     """The note of a claim checked on the run's grid: which models it was tested on, and
     what of the paper's grid (and corpus) the run does not have."""
     grid = config["grid"]
-    budgets = _sizes(f"{name} ({cells} cells)" for name, cells in grid["budgets"].items())
     dropouts = _sizes(f"{d:g}" for d in grid.get("dropouts", ()))
-    note = (
-        f"tested on {_sizes(t.upper() for t in grid['types'])} x {_sizes(grid['layers'])} "
-        f"layers x budgets {budgets}" + (f", dropout {dropouts}" if dropouts else "")
-    )
-    missing = grid_differences(config, paper)
+    if config["datasets"][ds].get("models") is not None:
+        tested = f"tested on {', '.join(plan.model_ids(config, ds))}"
+    else:
+        budgets = _sizes(f"{name} ({cells} cells)" for name, cells in grid["budgets"].items())
+        tested = (
+            f"tested on {_sizes(t.upper() for t in grid['types'])} x {_sizes(grid['layers'])} "
+            f"layers x budgets {budgets}"
+        )
+    note = tested + (f", dropout {dropouts}" if dropouts else "")
+    missing = grid_differences(config, ds, paper)
     if missing:
         note += f"; not in this run: {'; '.join(missing)}"
     if other_kernel(config, ds, paper):
@@ -192,7 +211,7 @@ def oracle_differences(
     if role == "small":
         found = corpus_differences(config, ds, paper) + training_differences(config, paper)
         smallest = min(paper.budget_cells)
-        if smallest not in set(config["grid"]["budgets"].values()):
+        if smallest not in _trained_grid(config, ds)[2]:
             found.append(f"no budget of {smallest} cells (the paper's smallest)")
     else:
         found = model_differences(config, ds, paper)
