@@ -184,6 +184,44 @@ def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
         assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
 
 
+def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch) -> None:
+    """Blocks of units ranked on several threads, and a scalar ranking's gathers chunk by
+    chunk, give exactly what one thread gives, and the textbook measures."""
+    rng = np.random.default_rng(3)
+    values = (rng.standard_normal((7, 2500)) * 2).astype(np.float16)
+    values[4, 100:130] = -np.inf
+    binary_track = (rng.random(2500) < 0.2).astype(np.float64)
+    scalar_track = rng.standard_normal(2400)  # 100 positions short
+    monkeypatch.setattr(queries, "RANK_BLOCK", 2)
+    monkeypatch.setattr(queries, "RANK_CHUNK", 1000)
+    rankings = []
+    for threads in (1, 3):
+        monkeypatch.setattr(queries, "RANK_THREADS", threads)
+        counts = queries.value_counts(values)
+        rankings.append(
+            (
+                counts,
+                queries.rank_binary(values, binary_track, 0.2, 1, "tanh", counts=counts),
+                queries.rank_scalar(values, scalar_track, "tanh"),
+                queries.rank_scalar(values, scalar_track, "none", counts=counts),
+            )
+        )
+    (counts, *one), (counts_threads, *threads) = rankings
+    np.testing.assert_array_equal(counts, counts_threads)
+    for alone, together in zip(one, threads, strict=True):
+        for key, column in alone.items():
+            np.testing.assert_array_equal(column, together[key])
+    binary, shown, raw = one
+    for unit in range(7):
+        x, y = values[unit, :2400].astype(np.float64), scalar_track
+        finite = np.isfinite(x)
+        ordered = np.where(np.isinf(values[unit]), -1e6, values[unit].astype(np.float64))
+        assert binary["auroc"][unit] == pytest.approx(roc_auc_score(binary_track > 0.5, ordered))
+        assert shown["pearson"][unit] == pytest.approx(pearsonr(np.tanh(x), y)[0], abs=1e-9)
+        assert shown["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
+        assert raw["pearson"][unit] == pytest.approx(pearsonr(x[finite], y[finite])[0], abs=1e-9)
+
+
 def test_the_planted_unit_ranks_first_against_the_quotes(client) -> None:
     params = {"layer": 0, "state": "h", "track": "in_double_quotes", "threshold": 0.5}
     body = client.get(f"/api/syn/{LSTM}/rank", params=params).json()
