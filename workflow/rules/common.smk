@@ -226,7 +226,10 @@ def get_dataset_code(wildcards):
 
 def get_seed_spec(wildcards):
     """A kernel dataset's config with the shuffle seed of the wildcard."""
-    return {**plan.corpus_spec(config, wildcards.ds), "shuffle_seed": int(wildcards.seed)}
+    return {
+        **plan.corpus_spec(config, wildcards.ds),
+        "shuffle_seed": int(wildcards.seed),
+    }
 
 
 def get_shuffle_seeds(wildcards):
