@@ -156,10 +156,14 @@ def check_config(config: Mapping[str, Any]) -> None:
         if "lstm" not in settings["types"]:
             raise ConfigError("analysis.dynamics.model: the grid has no LSTM (grid.types)")
     oracles = config.get("analysis", {}).get("oracles", {})
-    if oracles.get("datasets"):
-        for role, selector in oracles.get("models", {}).items():
-            if selector not in ("best", "best-smallest"):
-                _check_in_grid(f"analysis.oracles.models.{role}", selector, settings)
+    # The oracle models named by id (not chosen by test loss), where the oracles run.
+    named_oracles = {
+        f"analysis.oracles.models.{role}": selector
+        for role, selector in oracles.get("models", {}).items()
+        if oracles.get("datasets") and selector not in ("best", "best-smallest")
+    }
+    for key, model in named_oracles.items():
+        _check_in_grid(key, model, settings)
     grid_ids = {s.model_id for s in grid(config)}
     for ds, spec in config["datasets"].items():
         outside = [m for m in spec.get("models", []) if m not in grid_ids]
@@ -172,11 +176,7 @@ def check_config(config: Mapping[str, Any]) -> None:
         trained = set(model_ids(config, ds))
         needed = {"analysis.dynamics.model": dynamics_model(config)}
         if ds in oracle_datasets(config):
-            needed |= {
-                f"analysis.oracles.models.{role}": selector
-                for role, selector in oracles.get("models", {}).items()
-                if selector not in ("best", "best-smallest")
-            }
+            needed |= named_oracles
         for key, model in needed.items():
             if model is not None and model not in trained:
                 raise ConfigError(
