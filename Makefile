@@ -1,6 +1,7 @@
 # The README's two set-up commands, and the CPU showcase:
 #   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
 #   make showcase - the CPU showcase: the paper's whole recipe at its smallest budget, WP and LK
+#   make showcase-130k - one budget up on War and Peace: the three types at 2 layers, test losses
 #   make test   - install everything, then run the fast tier of the tests (minutes)
 #   make test-e2e - the end-to-end tier alone: the demo DAG, faults, SLURM, the browser
 #   make test-all - both tiers (what .ci/run runs)
@@ -13,7 +14,7 @@ CORES ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo showcase paper test test-e2e test-all lint clean-demo explore
+.PHONY: setup demo showcase showcase-130k paper test test-e2e test-all lint clean-demo explore
 
 setup: $(STAMP)
 
@@ -41,6 +42,11 @@ showcase: $(STAMP)
 	$(BIN)/snakemake --directory showcase --report report.zip
 	@echo
 	@$(BIN)/visrnn summary showcase/results
+
+# One budget up (showcase/budget-130k/config.yaml): does the types' ordering appear with size?
+showcase-130k: $(STAMP)
+	$(BIN)/snakemake --directory showcase/budget-130k --cores $(CORES) --printshellcmds \
+		results/wp/tables/test_losses.csv
 
 paper: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(or $(GPUS),0)
