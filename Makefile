@@ -1,7 +1,7 @@
 # The README's two set-up commands, and the CPU showcase:
 #   make demo   - install everything, then run the demo preset (whole DAG, CPU, minutes)
 #   make showcase - the CPU showcase: the paper's whole recipe at its smallest budget, WP and LK
-#   make showcase-130k - one budget up on War and Peace: the three types at 2 layers, test losses
+#   make showcase-130k - one budget up on War and Peace: LSTM and RNN at 2 layers, test losses
 #   make test   - install everything, then run the fast tier of the tests (minutes)
 #   make test-e2e - the end-to-end tier alone: the demo DAG, faults, SLURM, the browser
 #   make test-all - both tiers (what .ci/run runs)
