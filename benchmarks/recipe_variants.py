@@ -1,21 +1,23 @@
-"""Train one grid model of a finished run again under other training settings, and draw its
+"""Train grid models of a finished run again under other training settings, and draw their
 validation curves beside the run's own models.
 
 What it answers: does a choice of char-rnn's that the paper's text leaves out (forget-gate
 biases of 1, the summed gradient clamped element-wise) change a model trained with the
-paper's recipe? Each variant is the run's ``training`` section with a few keys changed,
-trained by the pipeline's own loop (``visrnn.training.loop.train_run``) on the run's splits,
-and scored on its test split as ``evaluate_model`` scores it. Usage, from the repository root
-after the showcase's War and Peace half has run:
+paper's recipe, or a comparison between two models? Each variant is the run's ``training``
+section with a few keys changed, trained for each ``--model`` by the pipeline's own loop
+(``visrnn.training.loop.train_run``) on the run's splits, and scored on its test split as
+``evaluate_model`` scores it. Usage, from the repository root after the showcase has run:
 
     python benchmarks/recipe_variants.py showcase --ds wp --model lstm-2L-50k \\
         --variant "forget bias 1=forget_bias:1.0" \\
         --variant "char-rnn=forget_bias:1.0,loss_reduction:sum_over_steps,grad_clip_mode:value" \\
         --compare rnn-2L-50k --out build/recipe-variants
 
-It writes ``curves.csv`` (every epoch of every run), ``test_losses.csv`` and ``curves.png`` in
-``--out`` and prints the test losses. A variant already trained there is scored, not retrained
-(an interrupted one resumes from its ``resume.pt``).
+``--model`` may be given more than once (the 1- and 2-layer LSTMs, to see whether a variant
+changes what depth does). It writes ``curves.csv`` (every epoch of every run),
+``test_losses.csv`` and ``curves.png`` in ``--out`` and prints the test losses. A variant
+already trained there (``--out/<model>/<variant>/``) is scored, not retrained (an
+interrupted one resumes from its ``resume.pt``).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def train_variant(
     spec = ModelSpec.parse(model_id)
     grid = config["grid"]
     model = grid_model(spec, vocab.size, grid["budgets"], grid["dropouts"][0], grid["gru_variant"])
-    run = out / variant.slug
+    run = out / model_id / variant.slug
     run.mkdir(parents=True, exist_ok=True)
     if (run / "best.pt").exists() and (run / "train_log.csv").exists():
         return run
@@ -124,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("workdir", type=Path, help="the run's directory (showcase)")
     parser.add_argument("--ds", default="wp")
-    parser.add_argument("--model", default="lstm-2L-50k", help="a grid model of the run")
+    parser.add_argument(
+        "--model", action="append", default=[], help="a grid model of the run (lstm-2L-50k)"
+    )
     parser.add_argument("--variant", action="append", type=Variant.parse, default=[])
     parser.add_argument("--compare", action="append", default=[], help="other models to draw")
     parser.add_argument("--out", type=Path, default=Path("build/recipe-variants"))
@@ -134,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         help="train the variants and stop (while the run's own models still train)",
     )
     args = parser.parse_args(argv)
+    models = args.model or ["lstm-2L-50k"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
 
     config = settled_config(args.workdir)
@@ -145,18 +150,19 @@ def main(argv: list[str] | None = None) -> int:
     if len(config["grid"]["dropouts"]) > 1:
         raise SystemExit(f"{args.workdir}: this compares the runs of a grid of one dropout")
     runs: list[tuple[str, str, Path]] = []  # (label, model id, run directory)
-    for model_id in [args.model, *args.compare]:
+    for model_id in [*models, *args.compare]:
         directory = args.workdir / plan.grid_runs(config, model_id)[0].directory(ds, results.name)
-        if model_id == args.model and not (directory / "best.pt").exists():
+        if model_id in models and not (directory / "best.pt").exists():
             print(f"{directory}: not trained yet; drawing the variants without it")
             continue
-        label = f"{model_id}, {DEFAULTS}" if model_id == args.model else model_id
+        label = f"{model_id}, {DEFAULTS}" if model_id in models else model_id
         runs.append((label, model_id, directory))
-    for variant in args.variant:
-        started = time.perf_counter()
-        run = train_variant(config, args.workdir, ds, args.model, variant, args.out)
-        logging.info("%s: %.0f s", variant.name, time.perf_counter() - started)
-        runs.append((f"{args.model}, {variant.name}", args.model, run))
+    for model_id in models:
+        for variant in args.variant:
+            started = time.perf_counter()
+            run = train_variant(config, args.workdir, ds, model_id, variant, args.out)
+            logging.info("%s, %s: %.0f s", model_id, variant.name, time.perf_counter() - started)
+            runs.append((f"{model_id}, {variant.name}", model_id, run))
     if args.train_only:
         return 0
 
@@ -189,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         ax.plot([r["epoch"] for r in rows], [r["val_loss"] for r in rows], label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation loss (nats), {ds}")
-    ax.set_ylim(top=min(2.0, ax.get_ylim()[1]))
+    # From the fifth epoch on: the first epochs' losses would flatten the curves' ends.
+    fifth = max(float(row["val_loss"]) for row in curves if int(row["epoch"]) == 5)
+    ax.set_ylim(top=min(fifth, ax.get_ylim()[1]))
     ax.axvline(config["training"]["lr_decay_after"], color="0.8", lw=0.8, zorder=0)
     ax.legend(fontsize=7)
     save_figure(fig, args.out / "curves.png")
