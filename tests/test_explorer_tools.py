@@ -184,13 +184,16 @@ def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
         assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
 
 
-def test_mean_ranks_are_scipys() -> None:
-    """Ties (many, and -0 with +0) share their mean rank, whatever order the sort leaves them."""
+@pytest.mark.parametrize("threads", [1, 3])
+def test_mean_ranks_are_scipys(monkeypatch, threads: int) -> None:
+    """Ties (many, and -0 with +0) share their mean rank, whatever order the sort of each
+    thread's part, and their merge, leave them in."""
+    monkeypatch.setattr(queries, "RANK_THREADS", threads)
     rng = np.random.default_rng(11)
     tied = np.round(rng.standard_normal(5000), 1)
     tied[::13] = -0.0
     tied[1::13] = 0.0
-    for values in (tied, rng.standard_normal(3000), np.full(7, 2.5), np.array([1.0]), np.zeros(0)):
+    for values in (tied, rng.standard_normal(3001), np.full(7, 2.5), np.array([1.0]), np.zeros(0)):
         np.testing.assert_array_equal(queries.mean_ranks(values), rankdata(values))
 
 
