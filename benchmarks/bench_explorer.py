@@ -22,8 +22,14 @@
 4. Live text: 1,000 characters POSTed to ``/live`` for models of the demo's and the paper's
    grid shapes (random weights, a checkpoint written with the grid code; target 300 ms).
 
+``--ranking-cpu N`` runs only this instead: the CPU time of ranking N units (uniform float16
+values in [-0.4, 0.4], in memory, like the imported project's) x ``--positions`` against a
+scalar track (exponential, like its surprisal) on one thread, in process: ``value_counts``,
+and ``rank_scalar`` raw and tanh with the counts kept, each the best of 3, at N / 8 units and
+at N: the difference is the cost a value, the rest the cost a ranking.
+
     .venv/bin/python benchmarks/bench_explorer.py [--positions N] [--units N] [--skip-real]
-        [--skip-synthetic] [--skip-lstmvis] [--skip-live]
+        [--skip-synthetic] [--skip-lstmvis] [--skip-live] [--ranking-cpu N]
 """
 
 from __future__ import annotations
@@ -473,6 +479,50 @@ def real(root: Path, text_path: Path) -> None:
     print(f"window {WINDOW} x 241 (in process)  {med:7.2f} ms median, {worst:.2f} max")
 
 
+def ranking_cpu(units: int, positions: int) -> None:
+    """The CPU time of a scalar ranking, a value and a ranking (module docstring)."""
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-0.4, 0.4, (units, positions)).astype(np.float16)
+    track = rng.exponential(1.0, positions).astype(np.float32)
+    queries.RANK_THREADS = 1
+    queries.rank_scalar(values[:1, :1000], track[:1000], "tanh")  # imports
+
+    def best(run: Callable[[], object]) -> float:
+        spent = []
+        for _ in range(3):
+            start = time.process_time()
+            run()
+            spent.append(time.process_time() - start)
+        return min(spent)
+
+    few = max(1, units // 8)
+    counted = {n: best(lambda n=n: queries.value_counts(values[:n])) for n in (few, units)}
+    counts = queries.value_counts(values).astype(np.int32)
+    for label, seconds in (
+        ("value_counts", counted),
+        *(
+            (
+                f"rank_scalar {transform}, counts kept",
+                {
+                    n: best(
+                        lambda n=n, t=transform: queries.rank_scalar(
+                            values[:n], track, t, counts[:n]
+                        )
+                    )
+                    for n in (few, units)
+                },
+            )
+            for transform in ("none", "tanh")
+        ),
+    ):
+        a_value = (seconds[units] - seconds[few]) / ((units - few) * positions)
+        print(
+            f"{label}: {a_value * 1e9:.2f} ns of CPU a value, "
+            f"{(seconds[units] - a_value * units * positions) * 1e3:.0f} ms a ranking "
+            f"({units} units: {seconds[units] * 1e3:.0f} ms)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--positions", type=int, default=1_000_000)
@@ -484,8 +534,12 @@ def main() -> None:
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--skip-lstmvis", action="store_true")
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--ranking-cpu", type=int, metavar="UNITS")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cpus")
+    if args.ranking_cpu:
+        ranking_cpu(args.ranking_cpu, args.positions)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_live:
             live_text(Path(tmp) / "live")

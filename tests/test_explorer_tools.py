@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
-from scipy.stats import pearsonr, spearmanr
+from scipy.stats import pearsonr, rankdata, spearmanr
 from sklearn.metrics import roc_auc_score
 
 from visrnn import cli
@@ -184,16 +184,32 @@ def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
         assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_mean_ranks_are_scipys(monkeypatch, threads: int) -> None:
+    """Ties (many, and -0 with +0) share their mean rank, whatever order the sort of each
+    thread's part, and their merge, leave them in."""
+    monkeypatch.setattr(queries, "RANK_THREADS", threads)
+    rng = np.random.default_rng(11)
+    tied = np.round(rng.standard_normal(5000), 1)
+    tied[::13] = -0.0
+    tied[1::13] = 0.0
+    for values in (tied, rng.standard_normal(3001), np.full(7, 2.5), np.array([1.0]), np.zeros(0)):
+        np.testing.assert_array_equal(queries.mean_ranks(values), rankdata(values))
+
+
 def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch) -> None:
     """Blocks of units ranked on several threads, and a scalar ranking's gathers chunk by
-    chunk, give exactly what one thread gives, and the textbook measures."""
+    chunk (and its dot products run by run, with a shorter one left), give exactly what one
+    thread gives, and the textbook measures."""
     rng = np.random.default_rng(3)
     values = (rng.standard_normal((7, 2500)) * 2).astype(np.float16)
     values[4, 100:130] = -np.inf
+    values[5, 200:260] = np.inf
     binary_track = (rng.random(2500) < 0.2).astype(np.float64)
     scalar_track = rng.standard_normal(2400)  # 100 positions short
     monkeypatch.setattr(queries, "RANK_BLOCK", 2)
     monkeypatch.setattr(queries, "RANK_CHUNK", 1000)
+    monkeypatch.setattr(queries, "DOT_RUN", 64)  # 15 runs of a chunk, then 40 positions
     rankings = []
     for threads in (1, 3):
         monkeypatch.setattr(queries, "RANK_THREADS", threads)
@@ -215,11 +231,12 @@ def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch)
     for unit in range(7):
         x, y = values[unit, :2400].astype(np.float64), scalar_track
         finite = np.isfinite(x)
-        ordered = np.where(np.isinf(values[unit]), -1e6, values[unit].astype(np.float64))
+        ordered = np.clip(values[unit].astype(np.float64), -1e6, 1e6)  # sklearn: no infinities
         assert binary["auroc"][unit] == pytest.approx(roc_auc_score(binary_track > 0.5, ordered))
         assert shown["pearson"][unit] == pytest.approx(pearsonr(np.tanh(x), y)[0], abs=1e-9)
         assert shown["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
         assert raw["pearson"][unit] == pytest.approx(pearsonr(x[finite], y[finite])[0], abs=1e-9)
+        assert raw["spearman"][unit] == shown["spearman"][unit]  # ranks: the same either way
 
 
 def test_the_planted_unit_ranks_first_against_the_quotes(client) -> None:
