@@ -20,8 +20,8 @@ from visrnn.scorecard.verdicts import VERDICTS
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _showcase_config() -> dict:
-    config = yaml.safe_load((REPO / "showcase" / "config.yaml").read_text())
+def _showcase_config(preset: str = "showcase") -> dict:
+    config = yaml.safe_load((REPO / preset / "config.yaml").read_text())
     plan.settle_config(config)
     return config
 
@@ -78,3 +78,20 @@ def test_the_linux_half_is_tested_on_the_models_it_trains() -> None:
     assert "lk trains 4 of the grid's 6 models" in differences.grid_differences(config, "lk")
     assert not any("trains" in d for d in differences.grid_differences(config, "wp"))
     assert differences.tested_grid(config, "wp").startswith("tested on GRU, LSTM, RNN x 1, 2")
+
+
+def test_one_budget_up_is_the_showcase_s_war_and_peace_at_130k() -> None:
+    """showcase/budget-130k asks whether the LSTM-RNN ordering appears with size: the same
+    corpus, split and recipe as the showcase's War and Peace half, the LSTM and the RNN of
+    2 layers at the paper's 130K budget (128 LSTM cells)."""
+    showcase, larger = _showcase_config(), _showcase_config("showcase/budget-130k")
+    plan.check_config(larger)
+    assert list(larger["datasets"]) == ["wp"]
+    assert plan.corpus_spec(larger, "wp") == plan.corpus_spec(showcase, "wp")
+    assert larger["training"] == showcase["training"]
+    paper_budgets = yaml.safe_load((REPO / "config.yaml").read_text())["grid"]["budgets"]
+    assert larger["grid"]["budgets"] == {"130k": paper_budgets["130k"]}
+    assert [spec.model_id for spec in plan.dataset_models(larger, "wp")] == [
+        "rnn-2L-130k",
+        "lstm-2L-130k",
+    ]

@@ -360,6 +360,17 @@ def test_the_showcase_plans_both_corpora_at_the_smallest_budget(workflow_copy, t
     assert jobs["scorecard"] == 1
 
 
+def test_one_budget_up_trains_the_lstm_and_the_rnn_for_their_test_losses(
+    workflow_copy, tmp_path
+) -> None:
+    """``make showcase-130k``: its target, the test losses, needs the two models and nothing
+    of the baselines (its settings: test_showcase.py)."""
+    shutil.copy(REPO / "showcase" / "budget-130k" / "config.yaml", tmp_path / "config.yaml")
+    jobs = dry_run(workflow_copy, tmp_path, "results/wp/tables/test_losses.csv")
+    assert jobs["train_model"] == 2 and jobs["evaluate_model"] == 2 and jobs["test_losses"] == 1
+    assert not {"train_nnn", "ngram_model", "dump_activations"} & set(jobs)
+
+
 def test_the_oracles_run_on_any_dataset_the_config_names(workflow_copy, tmp_path):
     config = demo_config()
     config["analysis"]["oracles"]["datasets"] = ["wp", "lk"]
