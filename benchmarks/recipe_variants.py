@@ -196,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"validation loss (nats), {ds}")
     # From the fifth epoch on: the first epochs' losses would flatten the curves' ends.
-    fifth = max(float(row["val_loss"]) for row in curves if int(row["epoch"]) == 5)
-    ax.set_ylim(top=min(fifth, ax.get_ylim()[1]))
+    top = ax.get_ylim()[1]
+    fifth = [float(row["val_loss"]) for row in curves if int(row["epoch"]) == 5]
+    ax.set_ylim(top=min(max(fifth, default=top), top))
     ax.axvline(config["training"]["lr_decay_after"], color="0.8", lw=0.8, zorder=0)
     ax.legend(fontsize=7)
     save_figure(fig, args.out / "curves.png")
