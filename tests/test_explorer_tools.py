@@ -169,7 +169,8 @@ def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
     for key, column in binary.items():
         np.testing.assert_array_equal(column, counted_here[key])
     scalar_track = np.where(np.isfinite(track), rng.standard_normal(2900), np.nan)
-    scalar = queries.rank_scalar(values, scalar_track, "none", counts=counts)
+    scalar_track = scalar_track.astype(np.float32)  # as the explorer stores tracks
+    scalar = queries.rank_scalar(values, scalar_track, "none")
     for unit in range(5):
         x = values[unit, kept].astype(np.float64)
         inside = track[kept] > 0.5
@@ -197,19 +198,16 @@ def test_mean_ranks_are_scipys(monkeypatch, threads: int) -> None:
         np.testing.assert_array_equal(queries.mean_ranks(values), rankdata(values))
 
 
-def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch) -> None:
-    """Blocks of units ranked on several threads, and a scalar ranking's gathers chunk by
-    chunk (and its dot products run by run, with a shorter one left), give exactly what one
-    thread gives, and the textbook measures."""
+def test_ranking_on_threads_gives_one_threads_numbers(monkeypatch) -> None:
+    """Blocks of units ranked on several threads give exactly what one thread gives, and the
+    textbook measures."""
     rng = np.random.default_rng(3)
     values = (rng.standard_normal((7, 2500)) * 2).astype(np.float16)
     values[4, 100:130] = -np.inf
     values[5, 200:260] = np.inf
     binary_track = (rng.random(2500) < 0.2).astype(np.float64)
-    scalar_track = rng.standard_normal(2400)  # 100 positions short
+    scalar_track = rng.standard_normal(2400).astype(np.float32)  # 100 positions short
     monkeypatch.setattr(queries, "RANK_BLOCK", 2)
-    monkeypatch.setattr(queries, "RANK_CHUNK", 1000)
-    monkeypatch.setattr(queries, "DOT_RUN", 64)  # 15 runs of a chunk, then 40 positions
     rankings = []
     for threads in (1, 3):
         monkeypatch.setattr(queries, "RANK_THREADS", threads)
@@ -219,7 +217,7 @@ def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch)
                 counts,
                 queries.rank_binary(values, binary_track, 0.2, 1, "tanh", counts=counts),
                 queries.rank_scalar(values, scalar_track, "tanh"),
-                queries.rank_scalar(values, scalar_track, "none", counts=counts),
+                queries.rank_scalar(values, scalar_track, "none"),
             )
         )
     (counts, *one), (counts_threads, *threads) = rankings
@@ -237,6 +235,27 @@ def test_ranking_on_threads_and_in_chunks_gives_one_threads_numbers(monkeypatch)
         assert shown["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
         assert raw["pearson"][unit] == pytest.approx(pearsonr(x[finite], y[finite])[0], abs=1e-9)
         assert raw["spearman"][unit] == shown["spearman"][unit]  # ranks: the same either way
+
+
+def test_a_scalar_ranking_is_exact_whatever_the_track_s_offset() -> None:
+    """The sums of products are centred in float64 after the pass: a track far from zero
+    (1,000 plus a signal), a constant track and a track with one finite position give
+    scipy's numbers, 0 and 0."""
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((3, 4000)).astype(np.float16)
+    signal = values[0] * 1e-2 + rng.standard_normal(4000) * 1e-2
+    far = (1000 + signal).astype(np.float32)
+    ranking = queries.rank_scalar(values, far, "none")
+    assert ranking["pearson"][0] > 0.5
+    for unit in range(3):
+        x, y = values[unit].astype(np.float64), far.astype(np.float64)
+        assert ranking["pearson"][unit] == pytest.approx(pearsonr(x, y)[0], abs=1e-9)
+        assert ranking["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
+    lone = np.full(4000, np.nan, dtype=np.float32)
+    lone[10] = 1.0
+    for track in (np.full(4000, 7.0, dtype=np.float32), lone):
+        for measure in queries.rank_scalar(values, track, "tanh").values():
+            np.testing.assert_array_equal(measure, 0.0)
 
 
 def test_the_planted_unit_ranks_first_against_the_quotes(client) -> None:

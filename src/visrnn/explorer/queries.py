@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visrnn.explorer import kernels
+
 #: A match measures the other units on across a candidate over at most this many positions.
 UNION_SPAN = 1000
 #: Candidates (best by intersection, then length) whose union is measured to rank them.
@@ -357,26 +359,27 @@ def scores_of(both: np.ndarray, predicted: np.ndarray, actual: int) -> dict[str,
 #: Units whose rows are read and counted together when ranking (bounds the working memory:
 #: one block of this many rows, and their counts, per thread).
 RANK_BLOCK = 16
-#: Threads that rank blocks of units at once: ``np.bincount``, ``take`` and BLAS let go of
-#: the GIL, and each block's measures are its own, so the threads' results are the
-#: same as one thread's.
+#: Threads that rank blocks of units at once: the compiled loops (``kernels``) let go of the
+#: GIL, and each block's measures are its own, so the threads' results are the same as one
+#: thread's.
 RANK_THREADS = min(4, os.cpu_count() or 1)
-#: Positions of a unit gathered at a time by a scalar ranking (``_gathered_sums``).
-RANK_CHUNK = 2**17
-#: Positions per BLAS dot product (``_dot``): below OpenBLAS's 10,000, past which it uses
-#: all its threads.
-DOT_RUN = 8192
 #: Every float16 value, by bit pattern, in float64 (NaN patterns included).
-_HALF = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float64)
+_HALF = (
+    np.arange(kernels.PATTERNS, dtype=np.uint32)
+    .astype(np.uint16)
+    .view(np.float16)
+    .astype(np.float64)
+)
 #: The float16 bit patterns in increasing order of value, NaNs left out; -0 is dropped (its
 #: count is added to +0's: they are one value).
 _ORDER = np.argsort(np.where(np.isnan(_HALF), np.inf, _HALF), kind="stable")[
     : int((~np.isnan(_HALF)).sum())
 ]
-_NEGATIVE_ZERO, _POSITIVE_ZERO = 0x8000, 0x0000
-_ORDER = _ORDER[_ORDER != _NEGATIVE_ZERO]
+_ORDER = _ORDER[_ORDER != kernels.NEGATIVE_ZERO]
 #: Each float16 value in increasing order (the columns of ``value_counts``).
 ORDERED_VALUES = _HALF[_ORDER]
+#: The ``at`` of a compiled loop that reads every position.
+_NO_POSITIONS = np.zeros(0, dtype=np.intp)
 
 
 def _blocks(rows: int, work: Callable[[int], object]) -> list:
@@ -391,81 +394,42 @@ def _blocks(rows: int, work: Callable[[int], object]) -> list:
 
 def _per_value(values: np.ndarray, at: np.ndarray | None) -> np.ndarray:
     """Per row of ``values``, over the positions ``at`` (None: all), in increasing order of
-    value (the columns of ``ORDERED_VALUES``): the count of each float16 value. One
-    ``np.bincount`` of each row's bit patterns (about 1.5 ns a value here; offsetting a
-    block's rows into one call, or casting the patterns to indices first, measured slower)."""
-    out = np.empty((values.shape[0], len(_ORDER)), dtype=np.int64)
-    bits = np.ascontiguousarray(values if at is None else values[:, at], dtype=np.float16)
-    for k, row in enumerate(bits.view(np.uint16)):
-        found = np.bincount(row, minlength=2**16)
-        found[_POSITIVE_ZERO] += found[_NEGATIVE_ZERO]
-        out[k] = found[_ORDER]
-    return out
+    value (the columns of ``ORDERED_VALUES``): the count of each float16 value."""
+    found = np.empty((values.shape[0], kernels.PATTERNS), dtype=np.int64)
+    every = at is None
+    at = _NO_POSITIONS if every else np.ascontiguousarray(at, dtype=np.intp)
+    kernels.count_patterns(_patterns(values), at, every, found)
+    return _in_value_order(found)
+
+
+def _patterns(rows: np.ndarray) -> np.ndarray:
+    """``rows``' float16 bit patterns, C-contiguous (the compiled loops' one layout): a view
+    of a block of a unit-major memory map."""
+    return np.ascontiguousarray(np.asarray(rows, dtype=np.float16)).view(np.uint16)
+
+
+def _in_value_order(by_pattern: np.ndarray) -> np.ndarray:
+    """Counts by bit pattern, per row, as counts by value (``ORDERED_VALUES``): -0's added to
+    +0's, NaN patterns dropped."""
+    by_pattern[:, kernels.POSITIVE_ZERO] += by_pattern[:, kernels.NEGATIVE_ZERO]
+    return by_pattern[:, _ORDER]
 
 
 def value_counts(values: np.ndarray) -> np.ndarray:
-    """(units, values) count of each float16 value of each unit over every position.
+    """(units, values) count of each float16 value of each unit over every position (int32
+    below 2**31 positions: half the memory).
 
-    What every ranking of a layer and state starts from: the server keeps it, so a ranking
-    against another track or at another threshold reads only the positions it must."""
-    out = np.empty((values.shape[0], len(_ORDER)), dtype=np.int64)
+    What every ranking of a layer and state against a binary track starts from: the server
+    keeps it, so a ranking against another track or at another threshold reads only the
+    positions it must."""
+    wide = values.shape[1] >= 2**31
+    out = np.empty((values.shape[0], len(_ORDER)), dtype=np.int64 if wide else np.int32)
 
     def count(start: int) -> None:
         out[start : start + RANK_BLOCK] = _per_value(values[start : start + RANK_BLOCK], None)
 
     _blocks(values.shape[0], count)
     return out
-
-
-def _by_pattern(ordered: np.ndarray) -> np.ndarray:
-    """Per row of ``ordered`` (a number for each column of ``ORDERED_VALUES``): the number of
-    each float16 bit pattern, -0 taking +0's and NaN patterns 0."""
-    table = np.zeros((ordered.shape[0], 2**16))
-    table[:, _ORDER] = ordered
-    table[:, _NEGATIVE_ZERO] = table[:, _POSITIVE_ZERO]
-    return table
-
-
-def _gathered_sums(
-    rows: np.ndarray, tables: Callable[[int], np.ndarray], weights: list[np.ndarray]
-) -> np.ndarray:
-    """(len(weights), rows): per row u and each k, the sum over positions of column k of
-    ``tables(u)`` (a row for each float16 bit pattern, ``_by_pattern``) at the row's bit
-    pattern there times ``weights[k]`` there, in float64.
-
-    The sums of products of a unit's shown values (or their ranks) with a track: the same
-    float64 sums as the track's sum over each value's positions (a weighted ``np.bincount``)
-    times that value. Per chunk of positions, the bit patterns are cast to indices once, one
-    ``take`` gathers every column at once (a pattern's numbers share a cache line: the
-    gathers from a table too large for the core's fastest cache are most of the time), and
-    each column's dot with its weights is BLAS's (``_dot``). Measured 2.7 ns a value for the
-    two sums here, against 3.3 for a gather and an ``einsum`` dot per column and 4.5 to 8.7
-    for weighted bincounts, whose additions into one value's sum wait on each other; a
-    compiled gather, multiply and add (``scipy.sparse``'s product) measured no faster."""
-    out = np.zeros((len(weights), len(rows)))
-    chunk = min(RANK_CHUNK, rows.shape[1])
-    at, gathered = np.empty(chunk, dtype=np.intp), np.empty((chunk, len(weights)))  # reused
-    for u in range(len(rows)):  # a unit's table stays in cache over its chunks
-        table = tables(u)
-        for start in range(0, rows.shape[1], RANK_CHUNK):
-            bits = np.asarray(rows[u, start : start + RANK_CHUNK], dtype=np.float16)
-            size = len(bits)
-            np.copyto(at[:size], bits.view(np.uint16))
-            # every pattern has a row, so ``take`` need not check the indices
-            np.take(table, at[:size], axis=0, out=gathered[:size], mode="wrap")
-            for k, weight in enumerate(weights):
-                out[k, u] += _dot(gathered[:size, k], weight[start : start + size])
-    return out
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    """The dot product of two vectors, as BLAS dot products of ``DOT_RUN`` positions: the
-    bundled OpenBLAS runs a longer one on all its threads, which then fight the ranking's
-    (measured 40 times slower with both cores busy), and NumPy's own (``einsum``) takes
-    twice as long."""
-    whole = len(a) - len(a) % DOT_RUN
-    total = np.vecdot(a[:whole].reshape(-1, DOT_RUN), b[:whole].reshape(-1, DOT_RUN)).sum()
-    return float(total + (np.dot(a[whole:], b[whole:]) if whole < len(a) else 0.0))
 
 
 @dataclass(frozen=True)
@@ -552,16 +516,13 @@ def rank_binary(
     on = ordered > cut if sign > 0 else ordered < -cut
 
     def measure(rows: np.ndarray, whole: np.ndarray | None) -> dict[str, np.ndarray]:
-        counted = kept.counts(rows, whole)
-        inside = inside_of_kept.counts(rows, counted)
-        seen = counted.any(axis=0)  # the values the block has: the rest add nothing
-        counted, inside = counted[:, seen], inside[:, seen]
-        outside = counted - inside
-        both, predicted = inside[:, on[seen]].sum(axis=1), counted[:, on[seen]].sum(axis=1)
-        below = np.cumsum(outside, axis=1) - outside  # outside the track and lower
-        pairs = actual * outside.sum(axis=1).astype(float)
-        wins = (inside * (below + 0.5 * outside)).sum(axis=1)
-        auroc = np.divide(wins, pairs, out=np.full_like(pairs, np.nan), where=pairs > 0)
+        counted = np.ascontiguousarray(kept.counts(rows, whole), dtype=np.int64)
+        inside = np.ascontiguousarray(inside_of_kept.counts(rows, counted), dtype=np.int64)
+        sums = np.empty((len(rows), len(kernels.BINARY_SUMS)), dtype=np.int64)
+        kernels.binary_sums(counted, inside, on, sums)
+        both, predicted, outside, twice_wins = sums.T
+        pairs = actual * outside.astype(float)
+        auroc = np.divide(twice_wins / 2, pairs, out=np.full_like(pairs, np.nan), where=pairs > 0)
         return {
             **scores_of(both, predicted, actual),
             "auroc": auroc if sign > 0 else 1 - auroc,
@@ -594,94 +555,89 @@ def mean_ranks(values: np.ndarray) -> np.ndarray:
 
 
 def rank_scalar(
-    values: np.ndarray,
-    track: np.ndarray,
-    transform: str = "none",
-    counts: np.ndarray | None = None,
+    values: np.ndarray, track: np.ndarray, transform: str = "none"
 ) -> dict[str, np.ndarray]:
-    """Pearson r of each unit's shown value with a scalar track, and Spearman's rho (Pearson of
-    the ranks, ties given their mean rank), over the positions where the track is finite.
+    """Pearson r of each unit's shown value with a scalar track (its float32 values, as the
+    explorer stores tracks), and Spearman's rho (Pearson of the ranks, ties given their mean
+    rank), over the positions where the track is finite.
 
-    Each unit's count of every float16 value there (from ``counts``, ``value_counts``) gives
-    its mean and spread, and its values' mean ranks; the shown value, or the unit's mean
-    rank, of each position's bit pattern times the standardised track, or its standardised
-    ranks, summed, gives the sums of products (``_gathered_sums``). A constant unit or track
-    gives 0. Pearson leaves a unit's infinite values (float16 overflow) out, with the track's
-    positions there; Spearman keeps them, ranked highest or lowest.
+    One compiled pass over each unit's values there (``kernels.scalar_moments``) gives its
+    shown values' mean and spread, its values' mean ranks, and the sums of products of both
+    with the track and its ranks. A constant unit or track gives 0. Pearson leaves a unit's
+    infinite values (float16 overflow) out, with the track's positions there; Spearman keeps
+    them, ranked highest or lowest.
     """
-    from visrnn.inside.cells import standardise
-
     positions = values.shape[1]
-    y, _, kept = _kept(track, positions)
+    y, kept_at, _ = _kept(np.asarray(track, dtype=np.float32), positions)
     finite = np.isfinite(y)
     kept_size = int(finite.sum())
-
-    def standardised(column: np.ndarray) -> np.ndarray:
-        """``column`` (the kept positions') standardised, 0 where the track is left out."""
-        out = np.zeros(positions)
-        out[finite] = standardise(column[:, None])[:, 0]
-        return out
-
-    pearson_y, spearman_y = standardised(y[finite]), standardised(mean_ranks(y[finite]))
-    shown_values = shown(ORDERED_VALUES, transform).astype(np.float64)
-    bounded = np.isfinite(shown_values)
-    pearson_x = np.where(bounded, shown_values, 0)
-    pearson_table = _by_pattern(pearson_x[None, :])[0]
+    ranks = mean_ranks(y[finite])
+    track_values = np.where(finite, y, 0).astype(np.float32)
+    twice_ranks = np.zeros(positions, dtype=np.int32 if 2 * kept_size < 2**31 else np.int64)
+    twice_ranks[finite] = 2 * ranks
+    # The track, and its ranks, about their means over the kept positions (float64).
+    centre = float(y[finite].mean()) if kept_size else 0.0
+    centred = np.where(finite, y - centre, 0.0)
+    squares = float(np.dot(centred, centred))
+    rank_centre = (kept_size + 1) / 2
+    rank_squares = float(np.dot(ranks - rank_centre, ranks - rank_centre))
+    shown_by_pattern = np.zeros(kernels.PATTERNS)  # -0 and NaN patterns are never read
+    shown_by_pattern[_ORDER] = shown(ORDERED_VALUES, transform)
+    every = kept_at is None
+    at = _NO_POSITIONS if every else kept_at
 
     def correlation(
-        x: np.ndarray, n: np.ndarray, summed: np.ndarray, left_out: np.ndarray
+        counted: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+        products: np.ndarray,
+        centre: float,
+        squares: float,
+        left_out: np.ndarray | float = 0.0,
     ) -> np.ndarray:
-        """Pearson r of values ``x`` (one row for all, or one per row of ``n``; counted ``n``
-        times each) with the track, from ``summed`` (the sum of their products with the
-        standardised track), the track re-standardised over the positions counted
-        (``left_out``: its sum and sum of squares elsewhere)."""
-        counted = np.maximum(n.sum(axis=1), 1)
-        x = np.broadcast_to(x, n.shape)
-        mean = np.einsum("ij,ij->i", n, x) / counted
-        centred = x - mean[:, None]
-        std = np.sqrt(np.einsum("ij,ij,ij->i", n, centred, centred) / counted)
+        """Pearson r of each unit's values (``counted`` of them, their ``mean`` and ``std``,
+        the sum of their ``products`` with the track) with the track: its mean over every
+        kept position is ``centre`` and its sum of squares about that ``squares``, less,
+        where a unit is not counted, ``left_out`` (the sum and sum of squares about
+        ``centre`` there)."""
+        counted = np.maximum(counted, 1)
+        left_out = np.broadcast_to(left_out, (2, len(counted)))
+        summed = products - centre * mean * counted  # the products with the centred track
         track_mean = -left_out[0] / counted
-        track_std = np.sqrt(np.maximum((kept_size - left_out[1]) / counted - track_mean**2, 0))
+        track_std = np.sqrt(np.maximum((squares - left_out[1]) / counted - track_mean**2, 0))
         spread = std * track_std
         r = (summed / counted - mean * track_mean) / np.where(spread > 0, spread, 1.0)
-        tracked = (std > 1e-12 * np.maximum(np.abs(mean), 1.0)) & (track_std > 1e-12)
+        scale = np.sqrt(squares / max(kept_size, 1))  # the track's spread, for "constant"
+        tracked = (std > 1e-12 * np.maximum(np.abs(mean), 1.0)) & (track_std > 1e-12 * scale)
         return np.where(tracked, np.clip(r, -1, 1), 0.0)
 
-    def measure(rows: np.ndarray, whole: np.ndarray | None) -> dict[str, np.ndarray]:
-        count = kept.counts(rows, whole)
-        seen = count.any(axis=0)  # the values the block has: the rest add nothing
-        count = np.compress(seen, count, axis=1)
-        twice = np.cumsum(count, axis=1)  # integers: a float cumsum takes 7 times as long
-        twice *= 2
-        twice -= count - 1
-        ranks = twice * 0.5  # each value's mean rank: the count below it + (its count + 1) / 2
-        count = count.astype(float)
-        patterns = _ORDER[seen]
-        # Per bit pattern, the shown value and the unit's mean rank (refilled per unit).
-        table = np.zeros((2**16, 2))
-        table[:, 0] = pearson_table
-
-        def tables(unit: int) -> np.ndarray:
-            table[patterns, 1] = ranks[unit]
-            table[_NEGATIVE_ZERO, 1] = table[_POSITIVE_ZERO, 1]
-            return table
-
-        # The sums of products of the shown values with the standardised track and of the
-        # ranks with its standardised ranks (0 weight where the track is left out), and, where
-        # a unit overflows, the track's sum and sum of squares over the positions Pearson
-        # leaves out.
-        pearson_sums, spearman_sums = _gathered_sums(rows, tables, [pearson_y, spearman_y])
-        x, finite_x = pearson_x[seen], bounded[seen]
+    def measure(rows: np.ndarray, _: np.ndarray | None) -> dict[str, np.ndarray]:
+        moments = np.empty((len(rows), len(kernels.MOMENTS)))
+        kernels.scalar_moments(
+            _patterns(rows),
+            at,
+            every,
+            track_values,
+            twice_ranks,
+            shown_by_pattern,
+            _ORDER,
+            moments,
+        )
+        counted, mean, std, products, ranked, rank_std, rank_products = moments.T
+        # Where a unit's shown value is infinite: the centred track's sum and sum of squares
+        # over the positions Pearson leaves out.
         left_out = np.zeros((2, len(rows)))
-        for unit in np.flatnonzero((count[:, ~finite_x] > 0).any(axis=1)):
-            infinite = ~np.isfinite(np.asarray(rows[unit], dtype=np.float32))
-            left_out[:, unit] = [pearson_y[infinite].sum(), (pearson_y[infinite] ** 2).sum()]
+        for unit in np.flatnonzero(counted < ranked):
+            there = centred[~np.isfinite(shown(np.asarray(rows[unit], np.float32), transform))]
+            left_out[:, unit] = [there.sum(), (there**2).sum()]
         return {
-            "pearson": correlation(x, count * finite_x, pearson_sums, left_out),
-            "spearman": correlation(ranks, count, spearman_sums, 0 * left_out),
+            "pearson": correlation(counted, mean, std, products, centre, squares, left_out),
+            "spearman": correlation(
+                ranked, (ranked + 1) / 2, rank_std, rank_products, rank_centre, rank_squares
+            ),
         }
 
-    return _by_block(values, counts, measure)
+    return _by_block(values, None, measure)
 
 
 def top_positions(trace: np.ndarray, k: int, width: int, lowest: bool = False) -> list[int]:

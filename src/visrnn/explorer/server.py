@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from visrnn import plan
 from visrnn.data.splits import Vocab
-from visrnn.explorer import clamping, live, queries, search, snapshots
+from visrnn.explorer import clamping, kernels, live, queries, search, snapshots
 from visrnn.explorer.store import ModelStore, TextStore
 from visrnn.explorer.tracks import TrackFileError, UserTrack
 from visrnn.inside.atlas import match_units
@@ -338,6 +338,8 @@ def create_app(
     ``tracks`` (``--track``) are served beside each dataset's own where they fit."""
     results = Results(results_dir)
     results.add_tracks(tracks)
+    # The rankings' compiled loops, made ready while the page loads (``kernels.warm``).
+    threading.Thread(target=kernels.warm, name="warm-rankings", daemon=True).start()
     app = FastAPI(title="visrnn explorer", docs_url=None, redoc_url=None)
     locks: dict[tuple[str, str], threading.Lock] = {}
     models: dict[tuple[str, str], Any] = {}
@@ -783,16 +785,16 @@ def create_app(
     ) -> dict[str, np.ndarray]:
         values = results.model(ds, model).values(layer, state)
         target = results.text(ds).track(track)
-        counts = _value_counts(ds, model, layer, state)
         if results.text(ds).tracks[track].binary:
+            counts = _value_counts(ds, model, layer, state)
             return queries.rank_binary(values, target, threshold, sign, shown, counts)
-        return queries.rank_scalar(values, target, shown, counts)
+        return queries.rank_scalar(values, target, shown)
 
     @functools.lru_cache(maxsize=VALUE_COUNTS_CACHED)
     def _value_counts(ds: str, model: str, layer: int, state: str) -> np.ndarray:
-        """Each unit's count of every float16 value (``queries.value_counts``), int32: every
-        ranking of this layer and state starts from it."""
-        return queries.value_counts(results.model(ds, model).values(layer, state)).astype(np.int32)
+        """Each unit's count of every float16 value (``queries.value_counts``): every ranking
+        of this layer and state against a binary track starts from it."""
+        return queries.value_counts(results.model(ds, model).values(layer, state))
 
     @app.get("/api/{ds}/{model}/counterparts")
     def counterparts(
