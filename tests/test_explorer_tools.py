@@ -185,16 +185,18 @@ def test_ranking_leaves_out_what_the_track_leaves_out(share: float) -> None:
         assert scalar["spearman"][unit] == pytest.approx(spearmanr(x, y)[0], abs=1e-9)
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_mean_ranks_are_scipys(monkeypatch, threads: int) -> None:
-    """Ties (many, and -0 with +0) share their mean rank, whatever order the sort of each
-    thread's part, and their merge, leave them in."""
-    monkeypatch.setattr(queries, "RANK_THREADS", threads)
+def test_mean_ranks_are_scipys() -> None:
+    """Ties (many, and -0 with +0) share their mean rank; negative, positive and infinite
+    values, and values that differ only in a key's high or low bytes, keep their order."""
     rng = np.random.default_rng(11)
     tied = np.round(rng.standard_normal(5000), 1)
     tied[::13] = -0.0
     tied[1::13] = 0.0
-    for values in (tied, rng.standard_normal(3001), np.full(7, 2.5), np.array([1.0]), np.zeros(0)):
+    spread = rng.standard_normal(3001) * 10.0 ** rng.integers(-30, 30, 3001)
+    spread[:4] = [np.inf, -np.inf, np.finfo(np.float32).tiny, -np.finfo(np.float32).tiny]
+    close = 1 + np.arange(300) * np.finfo(np.float32).eps  # neighbours: only the low byte
+    for values in (tied, spread, close[::-1], np.full(7, 2.5), np.array([1.0]), np.zeros(0)):
+        values = values.astype(np.float32)
         np.testing.assert_array_equal(queries.mean_ranks(values), rankdata(values))
 
 

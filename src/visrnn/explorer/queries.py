@@ -534,24 +534,10 @@ def rank_binary(
 
 
 def mean_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of ``values`` (no NaN), tied values given their mean rank (as
-    ``scipy.stats.rankdata``), in float64: exact, mean ranks are multiples of one half.
-
-    Tied values share their mean rank whatever order they are sorted in, so the sort need
-    not be stable: NumPy's default argsort of ``RANK_THREADS`` parts at once (it lets go of
-    the GIL), whose sorted runs one stable argsort merges (about a tenth of a whole sort)."""
-    parts = np.array_split(values, max(1, min(RANK_THREADS, len(values))))
-    with ThreadPoolExecutor(len(parts)) as pool:
-        orders = list(pool.map(np.argsort, parts))
-    starts = np.cumsum([0, *map(len, parts)])[:-1]
-    order = np.concatenate([o + start for o, start in zip(orders, starts, strict=True)])
-    order = order[np.argsort(values[order], kind="stable")]
-    ordered = values[order]
-    firsts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    sizes = np.diff(np.append(firsts, len(values)))
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat(firsts + (sizes + 1) / 2, sizes)
-    return ranks
+    """Ranks 1..n of ``values`` as float32 (no NaN), tied values given their mean rank (as
+    ``scipy.stats.rankdata``), in float64: exact, mean ranks are multiples of one half
+    (``kernels.mean_ranks``)."""
+    return kernels.mean_ranks(np.ascontiguousarray(values, dtype=np.float32))
 
 
 def rank_scalar(
