@@ -610,10 +610,10 @@ def rank_scalar(
             moments,
         )
         counted, mean, std, products, ranked, rank_std, rank_products = moments.T
-        # Where a unit's shown value is infinite: the centred track's sum and sum of squares
-        # over the positions Pearson leaves out.
+        # Where a unit's shown value is not finite: the centred track's sum and sum of
+        # squares over the positions Pearson leaves out.
         left_out = np.zeros((2, len(rows)))
-        for unit in np.flatnonzero(counted < ranked):
+        for unit in np.flatnonzero(counted < kept_size):
             there = centred[~np.isfinite(shown(np.asarray(rows[unit], np.float32), transform))]
             left_out[:, unit] = [there.sum(), (there**2).sum()]
         return {
