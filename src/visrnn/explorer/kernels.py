@@ -4,11 +4,11 @@
 positions is half a billion values): per unit, how often each float16 bit pattern occurs,
 and for a scalar track the sums of the track and its ranks at each pattern. NumPy has no
 single call for either: ``np.bincount`` casts the patterns to 8-byte indices first (1.3 to
-1.5 ns a value here, against 0.45 to 0.6 for ``count_patterns``), and the sums took a gather
-and two BLAS dot products per chunk of a unit (1.9 to 2.2 ns a value, the calls between them
-holding the GIL). So the loops are compiled here: ``nogil``, so that the ranking's threads
-(``queries.RANK_THREADS``) run them on every core at once, and cached on disk, so that only
-the first run on a machine compiles them (``warm``).
+1.5 ns a value here, against 0.45 to 0.6 for ``count_patterns``), and the sums would take a
+gather and two BLAS dot products per chunk of a unit (measured 1.9 to 2.2 ns a value, the
+calls between them holding the GIL). So the loops are compiled here: ``nogil``, so that the
+ranking's threads (``queries.RANK_THREADS``) run them on every core at once, and cached on
+disk, so that only the first run on a machine compiles them (``warm``).
 
 The patterns are a state's float16 values viewed as ``uint16``. Which value a pattern is
 comes from ``queries``: ``order``, the patterns in increasing order of value (-0, one value
