@@ -28,7 +28,8 @@ NEGATIVE_ZERO, POSITIVE_ZERO = 0x8000, 0x0000
 @numba.njit(nogil=True, cache=True)
 def count_patterns(bits: np.ndarray, at: np.ndarray, every: bool, out: np.ndarray) -> None:
     """``out[k, p]``: how many of row k's positions ``at`` (all of them when ``every``) hold
-    bit pattern p. ``bits``: (rows, positions) uint16; ``out``: (rows, ``PATTERNS``) int64."""
+    bit pattern p, -0's counted as +0's. ``bits``: (rows, positions) uint16; ``out``: (rows,
+    ``PATTERNS``) int64."""
     for k in range(bits.shape[0]):
         row, counts = bits[k], out[k]
         counts[:] = 0
@@ -38,6 +39,8 @@ def count_patterns(bits: np.ndarray, at: np.ndarray, every: bool, out: np.ndarra
         else:
             for i in range(at.shape[0]):
                 counts[row[at[i]]] += 1
+        counts[POSITIVE_ZERO] += counts[NEGATIVE_ZERO]
+        counts[NEGATIVE_ZERO] = 0
 
 
 #: The columns of ``binary_sums``'s output.

@@ -399,20 +399,13 @@ def _per_value(values: np.ndarray, at: np.ndarray | None) -> np.ndarray:
     every = at is None
     at = _NO_POSITIONS if every else np.ascontiguousarray(at, dtype=np.intp)
     kernels.count_patterns(_patterns(values), at, every, found)
-    return _in_value_order(found)
+    return found[:, _ORDER]
 
 
 def _patterns(rows: np.ndarray) -> np.ndarray:
     """``rows``' float16 bit patterns, C-contiguous (the compiled loops' one layout): a view
     of a block of a unit-major memory map."""
     return np.ascontiguousarray(np.asarray(rows, dtype=np.float16)).view(np.uint16)
-
-
-def _in_value_order(by_pattern: np.ndarray) -> np.ndarray:
-    """Counts by bit pattern, per row, as counts by value (``ORDERED_VALUES``): -0's added to
-    +0's, NaN patterns dropped."""
-    by_pattern[:, kernels.POSITIVE_ZERO] += by_pattern[:, kernels.NEGATIVE_ZERO]
-    return by_pattern[:, _ORDER]
 
 
 def value_counts(values: np.ndarray) -> np.ndarray:
@@ -557,12 +550,13 @@ def rank_scalar(
     y, kept_at, _ = _kept(np.asarray(track, dtype=np.float32), positions)
     finite = np.isfinite(y)
     kept_size = int(finite.sum())
-    ranks = mean_ranks(y[finite])
+    kept_values = y[finite]
+    ranks = mean_ranks(kept_values)
     track_values = np.where(finite, y, 0).astype(np.float32)
     twice_ranks = np.zeros(positions, dtype=np.int32 if 2 * kept_size < 2**31 else np.int64)
     twice_ranks[finite] = 2 * ranks
     # The track, and its ranks, about their means over the kept positions (float64).
-    centre = float(y[finite].mean()) if kept_size else 0.0
+    centre = float(kept_values.mean()) if kept_size else 0.0
     centred = np.where(finite, y - centre, 0.0)
     squares = float(np.dot(centred, centred))
     rank_centre = (kept_size + 1) / 2
